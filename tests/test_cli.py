@@ -1,0 +1,128 @@
+"""The command line: demo, run --text, history, and clear one-line errors for bad input."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from voicecoach.cli import main
+
+ROUTINE = (Path(__file__).parents[1] / "voicecoach" / "data" / "routine.toml").read_text()
+
+
+def voicecoach(*args, stdin="", env=None):
+    return subprocess.run([sys.executable, "-m", "voicecoach.cli", *args], input=stdin, capture_output=True,
+                          text=True, timeout=60, env={**os.environ, **(env or {})})
+
+
+def test_demo_prints_a_whole_session_with_timestamps(tmp_path):
+    done = voicecoach("demo", "--out", str(tmp_path / "demo"))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("[00:00.0] coach: ") or lines[0].startswith("[00:00.0]   you: ")
+    assert "session outcome: completed" in done.stdout
+    assert "  you: stop  [stop]" in done.stdout and "[cut off]" in done.stdout
+    assert "  you: wait  [pause]" in done.stdout and "  you: resume  [resume]" in done.stdout
+    transcript = (tmp_path / "demo" / "transcript.txt").read_text()
+    assert transcript.splitlines() == lines[:len(transcript.splitlines())]
+    assert (tmp_path / "demo" / "journal.sqlite3").exists()
+
+
+def test_demo_with_a_scenario_of_your_own(tmp_path):
+    scenario = tmp_path / "red_flag.toml"
+    scenario.write_text('[[say]]\nat_s = 0.5\ntext = "start"\n\n[[say]]\nafter = "question:"\ntext = "yes"\n')
+    done = voicecoach("demo", "--scenario", str(scenario), "--out", str(tmp_path / "o"))
+    assert done.returncode == 0
+    assert "session outcome: screened_out" in done.stdout
+    assert "medical help straight away" in done.stdout
+
+
+def test_run_text_is_the_real_session_in_a_terminal():
+    typed = "\n".join(["no"] * 15 + ["four", "ready", "stop it hurts", "no"]) + "\n"
+    done = voicecoach("run", "--text", "--now", "--rate", "200", stdin=typed)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "coach: Good morning." in out
+    assert "coach: Is the pain sharp or shooting" in out
+    assert "session ended: pain" in out
+
+
+def test_run_text_waits_for_the_start_phrase(capsys, monkeypatch):
+    import io
+    monkeypatch.setattr(sys, "stdin", io.StringIO("hello\nstart\nstop\n"))
+    assert main(["run", "--text"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("coach: Good morning.") == 1
+    assert "coach: Stopped. Relax." in out
+    assert "session ended: stopped" in out
+
+
+def test_history_lists_exports_and_deletes(capsys, monkeypatch):
+    import io
+    monkeypatch.setattr(sys, "stdin", io.StringIO("no\n" * 15 + "seven\nstop\nfinish\n"))
+    main(["run", "--text", "--now"])
+    capsys.readouterr()
+    assert main(["history"]) == 0
+    assert "stopped" in capsys.readouterr().out
+    assert main(["history", "--csv"]) == 0
+    csv_text = capsys.readouterr().out
+    assert csv_text.splitlines()[0].startswith("session,started_at") and ",7," in csv_text
+    monkeypatch.setattr(sys, "stdin", io.StringIO("no\n"))
+    assert main(["history", "--delete"]) == 1  # not confirmed: nothing deleted
+    assert main(["history"]) == 0 and "stopped" in capsys.readouterr().out
+    monkeypatch.setattr(sys, "stdin", io.StringIO("yes\n"))
+    assert main(["history", "--delete"]) == 0
+    capsys.readouterr()
+    main(["history"])
+    assert capsys.readouterr().out.strip() == "no sessions yet"
+
+
+@pytest.mark.parametrize("args,config,message", [
+    (["--hold", "knee_to_chest=45"], None, "session.hold_s.knee_to_chest: must be between 15 and 30, got 45"),
+    (["--hold", "somersault=20"], None, "session.hold_s.somersault: no such exercise"),
+    (["--rate", "500"], None, "voice.rate_wpm: must be between 110 and 200"),
+    ([], "[session]\nanswer_wait_s = 'soon'\n", "session.answer_wait_s: must be a number"),
+    ([], "[session]\nhold_seconds = 3\n", "session.hold_seconds: unknown setting"),
+    ([], "[recognizer]\nengine = 'whisper'\n", "recognizer.engine: must be one of auto, vosk, pocketsphinx"),
+    ([], "this is = not toml [", "not valid TOML"),
+    ([], "[speakers]\nx = 1\n", "unknown section [speakers]"),
+])
+def test_bad_settings_are_one_clear_line_and_nothing_starts(tmp_path, args, config, message):
+    extra = []
+    if config is not None:
+        (tmp_path / "c.toml").write_text(config)
+        extra = ["--config", str(tmp_path / "c.toml")]
+    done = voicecoach("run", "--text", "--now", *args, *extra, stdin="no\n")
+    assert done.returncode == 2
+    assert done.stdout == ""  # nothing was said
+    assert len(done.stderr.strip().splitlines()) == 1 and message in done.stderr
+
+
+def test_a_bad_routine_is_rejected_before_anything_is_spoken(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(ROUTINE.replace("default = 20", "default = 99"))
+    done = voicecoach("run", "--text", "--now", "--routine", str(bad), stdin="no\n")
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.strip() == (f"voicecoach: error: {bad}: exercises[0].hold_s.default: "
+                                   "must be between 15 and 30, got 99")
+    missing = voicecoach("demo", "--routine", str(tmp_path / "nope.toml"))
+    assert missing.returncode == 2 and "nope.toml: (file): cannot read it" in missing.stderr
+
+
+def test_a_users_routine_and_config_are_used(tmp_path):
+    mine = tmp_path / "mine.toml"
+    mine.write_text(ROUTINE.replace("rounds = 2", "rounds = 1"))
+    config = tmp_path / "c.toml"
+    config.write_text("[session]\nhold_s = { knee_to_chest = 25 }\n")
+    done = voicecoach("demo", "--routine", str(mine), "--config", str(config), "--out", str(tmp_path / "o"))
+    assert done.returncode == 0
+    assert done.stdout.count("Rest there.") == 2 and "Hold it there, gently. 25 seconds." in done.stdout
+
+
+def test_a_bad_scenario_is_a_clear_error(tmp_path):
+    bad = tmp_path / "s.toml"
+    bad.write_text('[[say]]\ntext = "no"\n')
+    done = voicecoach("demo", "--scenario", str(bad))
+    assert done.returncode == 2 and "say[0]: needs exactly one of after, during, at_s" in done.stderr

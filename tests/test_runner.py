@@ -1,0 +1,71 @@
+"""The runner: the clocks, failing parts, and input that stops coming."""
+
+import dataclasses
+import io
+
+import pytest
+
+from voicecoach.clock import RealClock, SimulatedClock
+from voicecoach.intents import IntentTable
+from voicecoach.journal import Journal
+from voicecoach.runner import SessionRunner, TextSpeaker
+from voicecoach.scenario import Cue, ScriptedSource
+from voicecoach.terminal import TerminalSource
+from driver import answers, run_script
+
+
+def test_simulated_clock_moves_only_when_told():
+    clock = SimulatedClock()
+    assert clock.now() == 0.0
+    clock.sleep(20.0)
+    clock.advance_to(5.0)  # never backwards
+    assert clock.now() == 20.0
+    with pytest.raises(ValueError):
+        clock.advance(-1)
+
+
+def test_real_clock_is_monotonic():
+    clock = RealClock()
+    a = clock.now()
+    clock.sleep(0.01)
+    assert clock.now() - a >= 0.009
+
+
+class ExplodingTable(IntentTable):
+    """An intent table that fails on one word, standing in for any internal fault."""
+
+    def parse(self, text, context):
+        if text == "explode":
+            raise RuntimeError("boom")
+        return super().parse(text, context)
+
+
+def test_an_internal_error_ends_the_session_safely_and_is_journaled(content, tmp_path):
+    table = content.intents
+    broken = dataclasses.replace(content, intents=ExplodingTable(**{f.name: getattr(table, f.name)
+                                                                    for f in dataclasses.fields(table)}))
+    journal = Journal(tmp_path / "j.sqlite3")
+    result = run_script(broken, answers("no", 3) + [Cue("explode", after="question:")], journal=journal)
+    assert result.outcome.outcome == "error"
+    assert result.keys[-1] == "internal_error"
+    (row,) = journal.sessions()
+    assert row.outcome == "error"
+
+
+def test_when_input_stops_mid_exercise_the_coach_says_so_and_ends(content):
+    clock = SimulatedClock()
+    source = TerminalSource(io.StringIO("no\n" * 15 + "five\nready\n"), clock)
+    runner = SessionRunner(content, clock=clock, speaker=TextSpeaker(), source=source)
+    outcome = runner.run(start_now=True)
+    assert outcome.outcome == "error" and outcome.detail == "input ended"
+    spoken = [l.key for l in runner.timeline if l.who == "coach"]
+    assert spoken[-1] == "not_heard_end"
+    assert "hold:knee_to_chest" not in spoken  # never coached through a stretch it could not hear
+
+
+def test_input_that_ends_while_idle_ends_the_run_quietly(content):
+    clock = SimulatedClock()
+    runner = SessionRunner(content, clock=clock, speaker=TextSpeaker(),
+                           source=ScriptedSource([Cue("hello", at_s=1)], clock))
+    assert runner.run(start_now=False) is None
+    assert [l.who for l in runner.timeline] == ["you"]

@@ -1,0 +1,174 @@
+"""The `voicecoach` command: run, demo, history."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from . import paths
+from .clock import RealClock, SimulatedClock
+from .config import AppConfig, ConfigError, build_config, merge, read_config_file
+from .content import Content, load_content
+from .content_errors import ContentError
+from .journal import Journal, JournalError
+from .runner import SessionRunner, TextSpeaker, format_line, transcript
+from .scenario import ScenarioError, ScriptedSource, load_scenario
+from .terminal import TerminalSource
+
+log = logging.getLogger("voicecoach")
+
+
+class UsageError(Exception):
+    """Bad input from the command line: one line on stderr, exit code 2."""
+
+
+def _key_value(text: str) -> tuple[str, int]:
+    name, sep, value = text.partition("=")
+    if not sep or not value.strip().lstrip("-").isdigit():
+        raise argparse.ArgumentTypeError(f"expected EXERCISE=NUMBER, got {text!r}")
+    return name.strip(), int(value)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="voicecoach", description="A bedside voice coach for gentle back stretches.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, help="config file (default: $XDG_CONFIG_HOME/voicecoach/config.toml)")
+    common.add_argument("--routine", type=Path, help="a routine file of your own, in the format of data/routine.toml")
+    common.add_argument("--hold", type=_key_value, action="append", default=[], metavar="EXERCISE=SECONDS",
+                        help="hold time for one exercise, within its safe range")
+    common.add_argument("--rounds", type=_key_value, action="append", default=[], metavar="EXERCISE=N")
+    common.add_argument("--rate", type=int, metavar="WPM", help="speech rate, words per minute")
+    common.add_argument("--volume", type=float, help="speech volume, 0.2 to 1")
+    common.add_argument("--engine", choices=("auto", "vosk", "pocketsphinx"), help="speech recognizer")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", parents=[common], help="wait for the start phrase, then coach a session")
+    run.add_argument("--text", action="store_true", help="type instead of talking, read instead of listening")
+    run.add_argument("--now", action="store_true", help="start a session at once")
+
+    demo = sub.add_parser("demo", parents=[common], help="a complete simulated session, printed as a transcript")
+    demo.add_argument("--scenario", type=Path, help="what the simulated user says (TOML); default: built in")
+    demo.add_argument("--out", type=Path, default=Path("out/demo"), help="where the transcript and journal go")
+
+    history = sub.add_parser("history", help="recent sessions from the journal")
+    history.add_argument("--csv", action="store_true", help="export every session as CSV, for a clinician")
+    history.add_argument("--delete", action="store_true", help="erase the whole journal (asks first)")
+    history.add_argument("--yes", action="store_true", help="with --delete: do not ask")
+    history.add_argument("--limit", type=int, default=20, help="how many sessions to list")
+    return parser
+
+
+def load_settings(args: argparse.Namespace) -> tuple[Content, AppConfig]:
+    """Content and configuration, both checked before anything is spoken."""
+    content = load_content(args.routine)
+    path = args.config or paths.config_path()
+    raw = read_config_file(path, required=args.config is not None)
+    flags: dict[str, dict] = {"session": {}, "voice": {}, "recognizer": {}}
+    if args.hold:
+        flags["session"]["hold_s"] = dict(args.hold)
+    if args.rounds:
+        flags["session"]["rounds"] = dict(args.rounds)
+    if args.rate is not None:
+        flags["voice"]["rate_wpm"] = args.rate
+    if args.volume is not None:
+        flags["voice"]["volume"] = args.volume
+    if args.engine:
+        flags["recognizer"]["engine"] = args.engine
+    config = build_config(merge(raw, {k: v for k, v in flags.items() if v}), content.routine, str(path))
+    return content, config
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    content, config = load_settings(args)
+    if not args.text:
+        raise UsageError("voice mode needs the speech packages of a later release; use `voicecoach run --text`")
+    clock = RealClock()
+    journal = Journal(paths.journal_path())
+    speaker = TextSpeaker(echo=lambda text: print(f"coach: {text}", flush=True))
+    source = TerminalSource(sys.stdin, clock)
+    print("(type what you would say; Ctrl-D quits)" + ("" if args.now else "; say 'start' to begin"), flush=True)
+    start_now = args.now
+    while True:
+        runner = SessionRunner(content, clock=clock, speaker=speaker, source=source, settings=config.session,
+                               journal=journal)
+        outcome = runner.run(start_now=start_now)
+        if outcome is None or source.finished:
+            return 0
+        print(f"(session ended: {outcome.outcome}; waiting for the start phrase)", flush=True)
+        start_now = False
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    content, config = load_settings(args)
+    cues = load_scenario(args.scenario)
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    journal_file = out / "journal.sqlite3"
+    journal_file.unlink(missing_ok=True)  # every demo is a first use
+    journal = Journal(journal_file)
+    clock = SimulatedClock()
+    runner = SessionRunner(content, clock=clock, speaker=TextSpeaker(), source=ScriptedSource(cues, clock),
+                           settings=config.session, journal=journal)
+    outcome = runner.run(start_now=False)
+    lines = transcript(runner.timeline, runner.session_start_s)
+    text = "\n".join(lines) + "\n"
+    (out / "transcript.txt").write_text(text)
+    print(text, end="")
+    result = outcome.outcome if outcome else "never started"
+    print(f"\nsession outcome: {result}\ntranscript: {out / 'transcript.txt'}\njournal: {journal_file}")
+    return 0 if outcome else 1
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    journal = Journal(paths.journal_path())
+    if args.delete:
+        count = len(journal.sessions())
+        if not args.yes:
+            print(f"Delete the whole journal ({count} sessions)? Type yes to confirm: ", end="", flush=True)
+            answer = sys.stdin.readline().strip().lower()
+            if answer != "yes":
+                print("voicecoach: nothing deleted", file=sys.stderr)
+                return 1
+        journal.delete_all()
+        print(f"deleted {count} sessions from {journal.path}")
+        return 0
+    if args.csv:
+        sys.stdout.write(journal.to_csv())
+        return 0
+    rows = journal.sessions(limit=args.limit)
+    if not rows:
+        print("no sessions yet")
+        return 0
+    for row in rows:
+        ratings = f"stiffness {_dash(row.rating_before)} -> {_dash(row.rating_after)}"
+        holds = f"holds {row.holds_completed}/{row.holds_started}"
+        detail = f" ({row.detail})" if row.detail else ""
+        print(f"{row.started_at[:16].replace('T', ' ')}  {row.outcome}{detail}  {ratings}  {holds}")
+    return 0
+
+
+def _dash(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
+COMMANDS = {"run": cmd_run, "demo": cmd_demo, "history": cmd_history}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="voicecoach: %(levelname)s: %(message)s", stream=sys.stderr)
+    try:
+        return COMMANDS[args.command](args)
+    except (ContentError, ConfigError, ScenarioError, JournalError, UsageError) as exc:
+        print(f"voicecoach: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""Settings from the TOML config file and the command line, checked before anything starts.
+
+File: $XDG_CONFIG_HOME/voicecoach/config.toml (see README). Command-line flags win.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .content import Routine
+from .session import SessionSettings
+
+
+class ConfigError(ValueError):
+    """A setting that cannot be used; the message says which and what to do."""
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    """Everything a run needs besides content."""
+
+    session: SessionSettings = field(default_factory=SessionSettings)
+    voice: str = "en-us"  # espeak-ng voice name
+    night_volume: float | None = None  # used instead of the volume during quiet hours (speech out)
+    engine: str = "auto"  # auto, vosk or pocketsphinx
+    vosk_model: str = ""  # a Vosk model directory; empty: look in models/
+    input_device: str = ""  # name or index; empty: the default
+    output_device: str = ""
+
+
+SESSION_NUMBERS = {  # [session] keys: (low, high)
+    "answer_wait_s": (2, 60), "position_wait_s": (3, 120), "move_wait_s": (2, 60), "release_wait_s": (1, 30),
+    "pause_wait_s": (10, 600), "asleep_after_s": (30, 1800), "max_attempts": (1, 6), "confirm_below": (0, 1),
+}
+ENGINES = ("auto", "vosk", "pocketsphinx")
+
+
+def _number(value: object, where: str, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{where}: must be a number, got {value!r}")
+    if not low <= value <= high:
+        raise ConfigError(f"{where}: must be between {low} and {high}, got {value}")
+    return value
+
+
+def _per_exercise(raw: object, where: str, routine: Routine, kind: str) -> dict[str, int]:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: must be a table of exercise = {kind}")
+    exercises = {e.id: e for e in routine.exercises}
+    out = {}
+    for exercise_id, value in raw.items():
+        if exercise_id not in exercises:
+            raise ConfigError(f"{where}.{exercise_id}: no such exercise (known: {', '.join(exercises)})")
+        if kind == "seconds":
+            safe = exercises[exercise_id].hold_s
+            out[exercise_id] = int(_number(value, f"{where}.{exercise_id}", safe.min_s, safe.max_s))
+        else:
+            out[exercise_id] = int(_number(value, f"{where}.{exercise_id}", 1, 10))
+    return out
+
+
+def build_config(raw: dict, routine: Routine, source: str) -> AppConfig:
+    """Check a config table (from the file, with flags merged in) and build the settings."""
+    known = {"voice", "session", "recognizer", "audio"}
+    for key in raw:
+        if key not in known:
+            raise ConfigError(f"{source}: unknown section [{key}] (known: {', '.join(sorted(known))})")
+    voice, session = raw.get("voice", {}), raw.get("session", {})
+    recognizer, audio = raw.get("recognizer", {}), raw.get("audio", {})
+    defaults = SessionSettings()
+    changes: dict[str, object] = {}
+    for key, value in session.items():
+        where = f"{source}: session.{key}"
+        if key == "hold_s":
+            changes["hold_s"] = _per_exercise(value, where, routine, "seconds")
+        elif key == "rounds":
+            changes["rounds"] = _per_exercise(value, where, routine, "rounds")
+        elif key == "rate_stiffness":
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where}: must be true or false")
+            changes[key] = value
+        elif key in SESSION_NUMBERS:
+            changes[key] = type(getattr(defaults, key))(_number(value, where, *SESSION_NUMBERS[key]))
+        else:
+            raise ConfigError(f"{where}: unknown setting")
+    for key, value in voice.items():
+        where = f"{source}: voice.{key}"
+        if key == "rate_wpm":
+            changes["rate_wpm"] = int(_number(value, where, defaults.min_rate_wpm, defaults.max_rate_wpm))
+        elif key == "volume":
+            changes["volume"] = float(_number(value, where, defaults.min_volume, defaults.max_volume))
+        elif key not in ("name", "night_volume"):
+            raise ConfigError(f"{where}: unknown setting")
+    night = voice.get("night_volume")
+    if night is not None:
+        night = float(_number(night, f"{source}: voice.night_volume", defaults.min_volume, defaults.max_volume))
+    engine = recognizer.get("engine", "auto")
+    if engine not in ENGINES:
+        raise ConfigError(f"{source}: recognizer.engine: must be one of {', '.join(ENGINES)}, got {engine!r}")
+    for key in recognizer:
+        if key not in ("engine", "vosk_model"):
+            raise ConfigError(f"{source}: recognizer.{key}: unknown setting")
+    for key in audio:
+        if key not in ("input_device", "output_device"):
+            raise ConfigError(f"{source}: audio.{key}: unknown setting")
+    return AppConfig(
+        session=replace(defaults, **changes),
+        voice=str(voice.get("name", "en-us")),
+        night_volume=night,
+        engine=engine,
+        vosk_model=str(recognizer.get("vosk_model", "")),
+        input_device=str(audio.get("input_device", "")),
+        output_device=str(audio.get("output_device", "")),
+    )
+
+
+def read_config_file(path: Path, required: bool) -> dict:
+    """The raw tables of a config file; an absent default file is an empty config."""
+    if not path.exists():
+        if required:
+            raise ConfigError(f"{path}: no such config file")
+        return {}
+    try:
+        return tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}); fix it or move it away") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+
+
+def merge(raw: dict, overrides: dict) -> dict:
+    """Config tables with command-line values laid over them, section by section."""
+    out = {section: dict(values) if isinstance(values, dict) else values for section, values in raw.items()}
+    for section, values in overrides.items():
+        current = out.setdefault(section, {})
+        if not isinstance(current, dict):
+            raise ConfigError(f"config: [{section}] must be a table")
+        for key, value in values.items():
+            if isinstance(value, dict) and isinstance(current.get(key), dict):
+                current[key] = {**current[key], **value}
+            else:
+                current[key] = value
+    return out
+
+

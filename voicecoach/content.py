@@ -1,0 +1,293 @@
+"""The coach's content, loaded from TOML and checked before anything is spoken.
+
+Routines, screening questions and phrases are data (data/*.toml). A malformed file is
+rejected with a ContentError naming the file, the field and what is wrong.
+"""
+
+from __future__ import annotations
+
+import string
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from .content_errors import ContentError
+from .intents import IntentTable, load_intent_table
+
+TIER_ORDER = ("emergency", "professional", "avoid")  # most urgent first
+
+
+@dataclass(frozen=True)
+class HoldRange:
+    """The safe range of a hold, in seconds."""
+
+    min_s: int
+    max_s: int
+    default_s: int
+
+    def clamp(self, seconds: float) -> int:
+        return int(min(self.max_s, max(self.min_s, round(seconds))))
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    name: str
+    intro: str
+    position: tuple[str, ...]  # lines that get the user into the start position
+    move: str  # "{side}" is filled in
+    hold: str  # "{seconds}" is filled in
+    release: str  # "{side}" is filled in
+    sides: tuple[str, ...]
+    rounds: int
+    hold_s: HoldRange
+    cues: tuple[str, ...]  # short breathing cues spoken during a hold
+
+
+@dataclass(frozen=True)
+class Routine:
+    name: str
+    cue_interval_s: float
+    count_at_s: tuple[int, ...]
+    exercises: tuple[Exercise, ...]
+
+
+@dataclass(frozen=True)
+class Tier:
+    id: str
+    label: str
+    advice: str
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    tier: str
+    ask: tuple[str, ...]  # first wording, then the wordings used to ask again
+
+
+@dataclass(frozen=True)
+class Screening:
+    intro_full: tuple[str, ...]
+    intro_short: tuple[str, ...]
+    changed: tuple[str, ...]
+    changed_full_intro: str
+    cleared: str
+    unsure_advice: str
+    no_answer: str
+    confirm_no: tuple[str, ...]
+    tiers: dict[str, Tier]
+    questions: tuple[Question, ...]  # emergency tier first
+
+    def tier_of(self, question: Question) -> Tier:
+        return self.tiers[question.tier]
+
+
+@dataclass(frozen=True)
+class Phrases:
+    lines: dict[str, tuple[str, ...]]
+    teaching: frozenset[str]  # keys of lines allowed to contain command words
+
+    def say(self, key: str, attempt: int = 0, **fields: object) -> str:
+        """Wording number `attempt` of line `key` (cycling), with its fields filled in."""
+        wordings = self.lines[key]
+        return wordings[attempt % len(wordings)].format(**fields)
+
+
+@dataclass(frozen=True)
+class Content:
+    routine: Routine
+    screening: Screening
+    phrases: Phrases
+    intents: IntentTable
+
+
+class _Fields:
+    """Reads one TOML table and reports faults as file: field: problem."""
+
+    def __init__(self, data: object, source: str, prefix: str = "") -> None:
+        if not isinstance(data, dict):
+            raise ContentError(source, prefix or "(file)", "must be a table")
+        self.data, self.source, self.prefix = data, source, prefix
+
+    def _name(self, key: str) -> str:
+        return f"{self.prefix}.{key}" if self.prefix else key
+
+    def fail(self, key: str, problem: str) -> ContentError:
+        return ContentError(self.source, self._name(key), problem)
+
+    def get(self, key: str) -> object:
+        if key not in self.data:
+            raise self.fail(key, "missing")
+        return self.data[key]
+
+    def text(self, key: str, fields: tuple[str, ...] = ()) -> str:
+        value = self.get(key)
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(key, "must be a non-empty string")
+        self._check_fields(key, value, fields)
+        return value
+
+    def texts(self, key: str, fields: tuple[str, ...] = ()) -> tuple[str, ...]:
+        value = self.get(key)
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
+            raise self.fail(key, "must be a non-empty list of non-empty strings")
+        for v in value:
+            self._check_fields(key, v, fields)
+        return tuple(value)
+
+    def number(self, key: str, low: float, high: float, integer: bool = False) -> float:
+        value = self.get(key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
+            raise self.fail(key, f"must be {'a whole number' if integer else 'a number'}, got {value!r}")
+        if not low <= value <= high:
+            raise self.fail(key, f"must be between {low} and {high}, got {value}")
+        return value
+
+    def table(self, key: str) -> "_Fields":
+        return _Fields(self.get(key), self.source, self._name(key))
+
+    def _check_fields(self, key: str, text: str, allowed: tuple[str, ...]) -> None:
+        try:
+            used = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+        except ValueError as exc:
+            raise self.fail(key, f"bad placeholder in {text!r}: {exc}") from None
+        unknown = used - set(allowed)
+        if unknown:
+            allowed_text = ", ".join("{" + a + "}" for a in allowed) or "none"
+            raise self.fail(key, f"unknown placeholder {{{sorted(unknown)[0]}}} (allowed: {allowed_text})")
+
+
+def _read_toml(path: Path | None, packaged: str) -> tuple[dict, str]:
+    if path is None:
+        return tomllib.loads(resources.files("voicecoach.data").joinpath(packaged).read_text()), packaged
+    try:
+        raw = Path(path).read_text()
+    except OSError as exc:
+        raise ContentError(str(path), "(file)", f"cannot read it: {exc.strerror or exc}") from None
+    try:
+        return tomllib.loads(raw), str(path)
+    except tomllib.TOMLDecodeError as exc:
+        raise ContentError(str(path), "(file)", f"not valid TOML: {exc}") from None
+
+
+def load_routine(path: str | Path | None = None) -> Routine:
+    """The packaged default routine, or a user's routine file in the same format."""
+    data, source = _read_toml(Path(path) if path else None, "routine.toml")
+    top = _Fields(data, source)
+    raw_exercises = top.get("exercises")
+    if not isinstance(raw_exercises, list) or not raw_exercises:
+        raise top.fail("exercises", "must list at least one exercise ([[exercises]])")
+    exercises = tuple(_exercise(_Fields(e, source, f"exercises[{i}]")) for i, e in enumerate(raw_exercises))
+    ids = [e.id for e in exercises]
+    if len(set(ids)) != len(ids):
+        raise top.fail("exercises", "exercise ids must be unique")
+    counts = top.get("count_at_s") if "count_at_s" in data else []
+    if not isinstance(counts, list) or not all(isinstance(c, int) and c > 0 for c in counts):
+        raise top.fail("count_at_s", "must be a list of whole seconds above zero")
+    return Routine(
+        name=top.text("name"),
+        cue_interval_s=top.number("cue_interval_s", 2, 30),
+        count_at_s=tuple(sorted(counts, reverse=True)),
+        exercises=exercises,
+    )
+
+
+def _exercise(f: _Fields) -> Exercise:
+    hold = f.table("hold_s")
+    low, high = hold.number("min", 1, 120, integer=True), hold.number("max", 1, 120, integer=True)
+    default = hold.number("default", low, high, integer=True)
+    if low > high:
+        raise hold.fail("min", f"must not be above max ({low} > {high})")
+    return Exercise(
+        id=f.text("id"),
+        name=f.text("name"),
+        intro=f.text("intro"),
+        position=f.texts("position"),
+        move=f.text("move", ("side",)),
+        hold=f.text("hold", ("seconds",)),
+        release=f.text("release", ("side",)),
+        sides=f.texts("sides"),
+        rounds=int(f.number("rounds", 1, 10, integer=True)),
+        hold_s=HoldRange(int(low), int(high), int(default)),
+        cues=f.texts("cues"),
+    )
+
+
+def load_screening(path: str | Path | None = None) -> Screening:
+    data, source = _read_toml(Path(path) if path else None, "screening.toml")
+    top = _Fields(data, source)
+    tiers_table = top.table("tiers")
+    tiers = {}
+    for tier_id in TIER_ORDER:
+        t = tiers_table.table(tier_id)
+        tiers[tier_id] = Tier(tier_id, t.text("label"), t.text("advice"))
+    raw_questions = top.get("questions")
+    if not isinstance(raw_questions, list) or not raw_questions:
+        raise top.fail("questions", "must list at least one question ([[questions]])")
+    questions = []
+    for i, raw in enumerate(raw_questions):
+        q = _Fields(raw, source, f"questions[{i}]")
+        tier = q.text("tier")
+        if tier not in tiers:
+            raise q.fail("tier", f"must be one of {', '.join(TIER_ORDER)}, got {tier!r}")
+        questions.append(Question(q.text("id"), tier, q.texts("ask")))
+    if not any(q.tier == "emergency" for q in questions):
+        raise top.fail("questions", "needs at least one emergency question")
+    questions.sort(key=lambda q: TIER_ORDER.index(q.tier))  # emergency first, then the rest in file order
+    return Screening(
+        intro_full=top.texts("intro_full"),
+        intro_short=top.texts("intro_short"),
+        changed=top.texts("changed"),
+        changed_full_intro=top.text("changed_full_intro"),
+        cleared=top.text("cleared"),
+        unsure_advice=top.text("unsure_advice"),
+        no_answer=top.text("no_answer"),
+        confirm_no=top.texts("confirm_no"),
+        tiers=tiers,
+        questions=tuple(questions),
+    )
+
+
+# Every phrase key the session uses, with the placeholders each may contain.
+PHRASE_FIELDS: dict[str, tuple[str, ...]] = {
+    "rating_ack": ("value",), "hold_count": ("seconds",), "longer": ("seconds",), "shorter": ("seconds",),
+    "longest": ("seconds",), "shortest": ("seconds",), "how_long_hold": ("seconds",),
+    "how_long_session": ("index", "count"), "how_long_screening": ("index", "count"),
+    "progress_one": ("before", "after"), "progress_trend": ("count", "before", "after"),
+    "progress_change": ("count", "first", "last"),
+}
+PHRASE_KEYS = (
+    "waiting", "start", "disclaimer", "how_to_talk", "rating_before", "rating_after", "rating_ack",
+    "rating_skipped", "rules_intro", "rules", "rules_pain", "ready_prompt", "check_in", "asleep_end",
+    "hold_count", "hold_done", "side_change", "round_next", "pause_ack", "resume_ack", "stop_ack",
+    "stop_menu", "restart_side", "confirm_stop", "not_heard_end", "internal_error", "pain_release", "pain_question",
+    "pain_advice_serious", "pain_advice", "help_exercise", "help_yesno", "help_rating", "why", "unclear",
+    "slower", "faster", "slowest", "fastest", "louder", "quieter", "loudest", "quietest", "longer",
+    "shorter", "longest", "shortest", "how_long_hold", "how_long_session", "how_long_screening",
+    "progress_none", "progress_one", "progress_trend", "progress_change", "end_early", "praise",
+    "close_reminder", "goodbye",
+)
+
+
+def load_phrases(path: str | Path | None = None) -> Phrases:
+    data, source = _read_toml(Path(path) if path else None, "phrases.toml")
+    top = _Fields(data, source)
+    lines_table = top.table("lines")
+    lines = {key: lines_table.texts(key, PHRASE_FIELDS.get(key, ())) for key in PHRASE_KEYS}
+    teaching = top.texts("teaching")
+    for key in teaching:
+        if key not in lines:
+            raise top.fail("teaching", f"{key!r} is not a phrase key")
+    return Phrases(lines=lines, teaching=frozenset(teaching))
+
+
+def load_content(routine_path: str | Path | None = None) -> Content:
+    """All content, checked: the packaged files, with the user's routine if one is given."""
+    return Content(
+        routine=load_routine(routine_path),
+        screening=load_screening(),
+        phrases=load_phrases(),
+        intents=load_intent_table(),
+    )

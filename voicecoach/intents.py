@@ -1,0 +1,174 @@
+"""Recognized text to intents, per recognition context (PRODUCT.md §2 and §4).
+
+The phrases live in data/intents.toml. Matching is on whole words, longest phrase
+first, so "stopwatch" is not "stop", "wow" is not "ow" and "not sure" is not "sure".
+Safety order for mixed utterances: pain beats stop, stop beats everything else.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from .content_errors import ContentError
+
+INTENT_NAMES = (
+    "stop", "pain", "pause", "resume", "next", "repeat", "slower", "faster", "louder", "quieter",
+    "longer", "shorter", "how_long", "help", "why", "progress", "end", "yes", "no", "unsure",
+    "start", "number",
+)
+CONTEXTS = ("idle", "yesno", "rating", "exercise")
+UNCLEAR = "unclear"
+
+
+@dataclass(frozen=True)
+class Intent:
+    """What the user meant: a PRODUCT.md §2 intent name, its number value, and the words heard."""
+
+    name: str
+    value: int | None = None
+    text: str = ""
+
+
+def normalize(text: str) -> list[str]:
+    """Lower-case words without punctuation; apostrophes dropped ("Don't" -> "dont")."""
+    text = text.lower().replace("\u2019", "'").replace("'", "")
+    return re.findall(r"[a-z0-9]+", text)
+
+
+@dataclass(frozen=True)
+class IntentTable:
+    """Phrases of each intent and the intents each context listens for."""
+
+    phrases: dict[tuple[str, ...], str]  # normalized phrase -> intent name
+    spoken: dict[str, tuple[str, ...]]  # intent name -> its phrases as written, lower-case
+    contexts: dict[str, tuple[str, ...]]  # context -> intent names
+    negators: frozenset[tuple[str, ...]]
+    ignore: frozenset[tuple[str, ...]]
+    numbers: dict[str, int]  # number word -> value
+
+    def vocabulary(self, context: str) -> list[str]:
+        """The phrases a recognizer should listen for in `context`, lower-case words."""
+        allowed = self._intents_of(context)
+        words = [phrase for name in allowed for phrase in self.spoken.get(name, ())]
+        if "number" in allowed:
+            words += list(self.numbers)
+        return sorted(set(words))
+
+    def parse(self, text: str, context: str) -> Intent | None:
+        """The intent of `text` in `context`; None when nothing was said at all."""
+        allowed = self._intents_of(context)
+        tokens = normalize(text)
+        if not tokens:
+            return None
+        found: list[Intent] = []
+        negated = False
+        i = 0
+        while i < len(tokens):
+            length, name, value = self._longest_match(tokens, i)
+            if length == 0:
+                i += 1
+                continue
+            if name in allowed and self._negated_before(tokens, i) and name not in ("yes", "no", "unsure", "number"):
+                # "don't stop": not a command. Only its first word is used up, so the
+                # rest can still count ("don't stop, it hurts" is pain).
+                negated = True
+                i += 1
+                continue
+            if name in allowed:
+                found.append(Intent(name, value, text))
+            i += length
+        return self._decide(found, negated, text)
+
+    def _intents_of(self, context: str) -> tuple[str, ...]:
+        try:
+            return self.contexts[context]
+        except KeyError:
+            raise ValueError(f"unknown recognition context {context!r}; one of {', '.join(CONTEXTS)}") from None
+
+    def _longest_match(self, tokens: list[str], start: int) -> tuple[int, str | None, int | None]:
+        for length in range(min(6, len(tokens) - start), 0, -1):
+            words = tuple(tokens[start:start + length])
+            if words in self.ignore:
+                return length, None, None
+            if words in self.phrases:
+                return length, self.phrases[words], None
+        word = tokens[start]
+        if word in self.numbers:
+            return 1, "number", self.numbers[word]
+        if word.isdigit() and int(word) <= 10:
+            return 1, "number", int(word)
+        return 0, None, None
+
+    def _negated_before(self, tokens: list[str], start: int) -> bool:
+        return any(tuple(tokens[max(0, start - len(n)):start]) == n for n in self.negators)
+
+    @staticmethod
+    def _decide(found: list[Intent], negated: bool, text: str) -> Intent:
+        names = {intent.name for intent in found}
+        for urgent in ("pain", "stop"):  # safety first, whatever else was said
+            if urgent in names:
+                return Intent(urgent, None, text)
+        if negated or len(names) != 1:
+            return Intent(UNCLEAR, None, text)
+        values = {intent.value for intent in found}
+        if len(values) != 1:  # "five or six"
+            return Intent(UNCLEAR, None, text)
+        return found[0]
+
+
+def load_intent_table(path: str | Path | None = None) -> IntentTable:
+    """Load and check the intent phrases; the packaged data/intents.toml by default."""
+    if path is None:
+        source, raw = "intents.toml", resources.files("voicecoach.data").joinpath("intents.toml").read_text()
+    else:
+        source, raw = str(path), Path(path).read_text()
+    try:
+        data = tomllib.loads(raw)
+    except tomllib.TOMLDecodeError as exc:
+        raise ContentError(source, "(file)", f"not valid TOML: {exc}") from None
+    phrases: dict[tuple[str, ...], str] = {}
+    spoken: dict[str, tuple[str, ...]] = {}
+    for name, examples in _table(data, "intents", source).items():
+        if name not in INTENT_NAMES:
+            raise ContentError(source, f"intents.{name}", "not an intent name of PRODUCT.md §2")
+        for phrase in _strings(examples, f"intents.{name}", source):
+            key = tuple(normalize(phrase))
+            if key in phrases and phrases[key] != name:
+                raise ContentError(source, f"intents.{name}", f"{phrase!r} is also a phrase of {phrases[key]!r}")
+            phrases[key] = name
+        spoken[name] = tuple(" ".join(phrase.lower().replace("\u2019", "'").split()) for phrase in examples)
+    contexts = {}
+    for context, names in _table(data, "contexts", source).items():
+        for name in _strings(names, f"contexts.{context}", source):
+            if name not in INTENT_NAMES:
+                raise ContentError(source, f"contexts.{context}", f"unknown intent {name!r}")
+        contexts[context] = tuple(names)
+    missing = set(CONTEXTS) - set(contexts)
+    if missing:
+        raise ContentError(source, "contexts", f"missing {', '.join(sorted(missing))}")
+    numbers = {str(w): int(v) for w, v in _table(data, "numbers", source).items()}
+    return IntentTable(
+        phrases=phrases,
+        spoken=spoken,
+        contexts=contexts,
+        negators=frozenset(tuple(normalize(n)) for n in _strings(data.get("negators", []), "negators", source)),
+        ignore=frozenset(tuple(normalize(n)) for n in _strings(data.get("ignore", []), "ignore", source)),
+        numbers=numbers,
+    )
+
+
+def _table(data: dict, key: str, source: str) -> dict:
+    value = data.get(key)
+    if not isinstance(value, dict) or not value:
+        raise ContentError(source, key, "missing or empty table")
+    return value
+
+
+def _strings(value: object, field: str, source: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ContentError(source, field, "must be a list of non-empty strings")
+    return value

@@ -1,0 +1,249 @@
+"""Drives a session: performs its actions on a speaker and feeds it what the user says.
+
+One loop for every front end: the typed terminal, the scripted demo and (later) the
+microphone. The speaker and the input source are passed in; the clock decides whether the
+session runs in real time or as fast as the machine allows.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Callable, Protocol
+
+from .actions import End, Listen, Record, Say, SetVoice, StopSpeaking
+from .clock import Clock
+from .content import Content
+from .intents import Intent
+from .journal import Journal, JournalError
+from .session import History, Session, SessionSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Line:
+    """One line on the session's timeline, spoken by the coach or the user."""
+
+    who: str  # "coach" or "you"
+    text: str
+    start_s: float  # clock seconds
+    end_s: float
+    key: str = ""  # the phrase key, for the coach's lines
+    note: str = ""  # the intent heard, or "cut off"
+    dropped: bool = False  # queued but silenced before it began
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """Something the user said, as the recognizer (or the keyboard) delivered it."""
+
+    text: str
+    at_s: float  # clock seconds when it was complete
+    confidence: float = 1.0
+
+
+class Speaker(Protocol):
+    """Where the coach's lines go: text on a terminal, or real speech."""
+
+    def say(self, text: str, *, rate_wpm: int, volume: float) -> float:
+        """Queue a line; returns how long it takes to speak, in seconds."""
+
+    def stop(self) -> None:
+        """Silence now, dropping anything queued."""
+
+
+class InputSource(Protocol):
+    """Where the user's words come from: the keyboard, a script, or a recognizer."""
+
+    def wait(self, deadline_s: float | None, timeline: list[Line]) -> Utterance | None:
+        """The next utterance before `deadline_s` (clock seconds; None: no limit), or None.
+
+        Returns None at the deadline, or at once when no more input can ever come
+        (check `finished`)."""
+
+    @property
+    def finished(self) -> bool: ...
+
+
+class TextSpeaker:
+    """A speaker that only estimates how long each line would take to say (calm pace)."""
+
+    GAP_S = 0.4  # the pause between sentences
+
+    def __init__(self, echo: Callable[[str], None] | None = None) -> None:
+        self.echo = echo
+
+    def say(self, text: str, *, rate_wpm: int, volume: float) -> float:
+        if self.echo:
+            self.echo(text)
+        return len(text.split()) * 60.0 / rate_wpm + self.GAP_S
+
+    def stop(self) -> None:
+        pass
+
+
+class SessionRunner:
+    """Runs sessions on a clock, a speaker and an input source, journaling as it goes."""
+
+    def __init__(self, content: Content, *, clock: Clock, speaker: Speaker, source: InputSource,
+                 settings: SessionSettings | None = None, journal: Journal | None = None,
+                 history: History | None = None, on_line: Callable[[Line, float], None] | None = None) -> None:
+        self.content = content
+        self.clock = clock
+        self.speaker = speaker
+        self.source = source
+        self.settings = settings or SessionSettings()
+        self.journal = journal
+        self.fixed_history = history
+        self.on_line = on_line  # called with each line and the session start time, as it is queued
+        self.timeline: list[Line] = []
+        self.session_start_s = clock.now()
+        self._speaking_until_s = clock.now()
+        self._session_id: int | None = None
+
+    # ---- one session --------------------------------------------------------------------
+
+    def run(self, *, start_now: bool) -> End | None:
+        """One session: wait for the start phrase (unless `start_now`), coach, and end.
+
+        Returns how it ended, or None when the input ran out while waiting to start."""
+        history = self.fixed_history or (self.journal.history() if self.journal else History())
+        session = Session(self.content, self.settings, history)
+        self._rate_wpm, self._volume = self.settings.rate_wpm, self.settings.volume
+        if start_now:
+            self._begin(session)
+            actions = session.begin(self.clock.now())
+        else:
+            actions = session.start(self.clock.now())
+        listen: Listen | None = None
+        while True:
+            listen = self._perform(actions, session) or listen
+            if session.finished:
+                self._finish_session(session)
+                return session.outcome
+            deadline = self._deadline(listen)
+            heard = self.source.wait(deadline, self.timeline)
+            now = self.clock.now()
+            try:
+                if heard is None:
+                    if self.source.finished and (deadline is None or now < deadline):
+                        return self._input_gone(session, now)
+                    actions = session.timeout(now)
+                    continue
+                intent = self.content.intents.parse(heard.text, session.context or "idle")
+                if intent is None:  # nothing said after all: keep waiting for the same deadline
+                    actions = []
+                    continue
+                self._user_line(heard, intent)
+                if session.context == "idle" and intent.name == "start":
+                    self._begin(session)
+                actions = session.hear(intent, now, heard.confidence)
+            except Exception:  # nothing the user says may crash the session: end it safely
+                log.exception("internal error in the session")
+                actions = session.abort("internal error", now, say_key="internal_error")
+
+    def _begin(self, session: Session) -> None:
+        self.session_start_s = self.clock.now()
+        if self.journal:
+            try:
+                self._session_id = self.journal.open_session()
+            except JournalError as exc:
+                log.error("%s; the session goes on without a journal", exc)
+                self._session_id = None
+
+    def _input_gone(self, session: Session, now: float) -> End | None:
+        if session.context == "idle":
+            return None
+        # The user can no longer be heard: never coach on regardless.
+        self._perform(session.abort("input ended", now), session)
+        self._finish_session(session)
+        return session.outcome
+
+    def _finish_session(self, session: Session) -> None:
+        self._session_id = None
+
+    # ---- performing actions -------------------------------------------------------------
+
+    def _perform(self, actions: list, session: Session) -> Listen | None:
+        listen = None
+        for action in actions:
+            if isinstance(action, Say):
+                self._say(action)
+            elif isinstance(action, StopSpeaking):
+                self._stop_speaking()
+            elif isinstance(action, SetVoice):
+                self._rate_wpm, self._volume = action.rate_wpm, action.volume
+            elif isinstance(action, Listen):
+                listen = action
+            elif isinstance(action, Record):
+                self._journal(lambda j, sid: j.record(sid, action.kind, action.data, self._session_s()))
+            elif isinstance(action, End):
+                self._journal(lambda j, sid: j.close_session(sid, action.outcome, action.detail))
+        return listen
+
+    def _session_s(self) -> float:
+        return self.clock.now() - self.session_start_s
+
+    def _journal(self, write: Callable[[Journal, int], None]) -> None:
+        if self.journal is None or self._session_id is None:
+            return
+        try:
+            write(self.journal, self._session_id)
+        except JournalError as exc:
+            log.error("%s", exc)
+
+    def _say(self, action: Say) -> None:
+        start = max(self.clock.now(), self._speaking_until_s)
+        duration = self.speaker.say(action.text, rate_wpm=self._rate_wpm, volume=self._volume)
+        line = Line("coach", action.text, start, start + duration, key=action.key)
+        self._speaking_until_s = line.end_s
+        self.timeline.append(line)
+        if self.on_line:
+            self.on_line(line, self.session_start_s)
+
+    def _stop_speaking(self) -> None:
+        now = self.clock.now()
+        self.speaker.stop()
+        for line in self.timeline:
+            if line.who != "coach" or line.end_s <= now or line.dropped:
+                continue
+            if line.start_s >= now:
+                line.dropped = True
+            else:
+                line.end_s, line.note = now, "cut off"
+        self._speaking_until_s = min(self._speaking_until_s, now)
+
+    def _user_line(self, heard: Utterance, intent: Intent) -> None:
+        note = intent.name + (f" {intent.value}" if intent.value is not None else "")
+        line = Line("you", heard.text, heard.at_s, heard.at_s, note=note)
+        self.timeline.append(line)
+        if self.on_line:
+            self.on_line(line, self.session_start_s)
+
+    def _deadline(self, listen: Listen | None) -> float | None:
+        if listen is None:
+            return None
+        if listen.until_s is not None:
+            return max(listen.until_s, self._speaking_until_s)
+        if listen.timeout_s is None:
+            return None
+        return self._speaking_until_s + listen.timeout_s
+
+
+def format_line(line: Line, origin_s: float) -> str:
+    """A transcript line: session-relative time, who, what, and the intent heard."""
+    t = max(0.0, line.start_s - origin_s)
+    stamp = f"{int(t // 60):02d}:{t % 60:04.1f}"
+    note = f"  [{line.note}]" if line.note else ""
+    who = "coach" if line.who == "coach" else "  you"
+    return f"[{stamp}] {who}: {line.text}{note}"
+
+
+def transcript(timeline: list[Line], origin_s: float) -> list[str]:
+    """The spoken timeline in time order, without the lines silenced before they began."""
+    spoken = sorted((line for line in timeline if not line.dropped), key=lambda l: (l.start_s, l.who == "coach"))
+    return [format_line(line, origin_s) for line in spoken]
+
+
+

@@ -1,0 +1,42 @@
+"""The keyboard as the user's voice: typed lines become utterances (`voicecoach run --text`)."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from typing import TextIO
+
+from .clock import Clock
+from .runner import Line, Utterance
+
+
+class TerminalSource:
+    """Reads lines from a text stream on a background thread; end of input ends the run."""
+
+    def __init__(self, stream: TextIO, clock: Clock) -> None:
+        self.clock = clock
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._ended = False
+        threading.Thread(target=self._read, args=(stream,), daemon=True, name="terminal-input").start()
+
+    def _read(self, stream: TextIO) -> None:
+        for line in stream:
+            self._lines.put(line.rstrip("\n"))
+        self._lines.put(None)
+
+    @property
+    def finished(self) -> bool:
+        return self._ended
+
+    def wait(self, deadline_s: float | None, timeline: list[Line]) -> Utterance | None:
+        if self._ended:
+            return None
+        timeout = None if deadline_s is None else max(0.0, deadline_s - self.clock.now())
+        try:
+            text = self._lines.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        if text is None:
+            self._ended = True
+            return None
+        return Utterance(text, self.clock.now())
