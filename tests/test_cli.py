@@ -126,3 +126,28 @@ def test_a_bad_scenario_is_a_clear_error(tmp_path):
     bad.write_text('[[say]]\ntext = "no"\n')
     done = voicecoach("demo", "--scenario", str(bad))
     assert done.returncode == 2 and "say[0]: needs exactly one of after, during, at_s" in done.stderr
+
+
+def test_say_writes_real_speech_to_a_file(tmp_path):
+    from voicecoach.audio import read_wav
+
+    out = tmp_path / "line.wav"
+    done = voicecoach("say", "Breathe in slowly, and out.", "--out", str(out), "--rate", "130", "--tts", "espeak")
+    assert done.returncode == 0, done.stderr
+    chunk = read_wav(out)
+    assert 1.0 < chunk.duration_s < 5.0 and abs(chunk.samples.astype(float)).max() > 3000
+    faster = tmp_path / "fast.wav"
+    voicecoach("say", "Breathe in slowly, and out.", "--out", str(faster), "--rate", "200", "--tts", "espeak")
+    assert read_wav(faster).duration_s < chunk.duration_s
+
+
+def test_say_without_a_sound_card_points_to_the_file_and_the_demo():
+    from voicecoach.players import NO_DEVICE_HINT
+
+    if Path("/proc/asound/cards").exists() and "no soundcards" not in Path("/proc/asound/cards").read_text():
+        pytest.skip("this machine has a sound card")
+    done = voicecoach("say", "hello")
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "voicecoach say --out" in done.stderr and "voicecoach demo" in done.stderr
+    listed = voicecoach("devices")
+    assert listed.returncode == 0 and NO_DEVICE_HINT in listed.stdout

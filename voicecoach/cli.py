@@ -53,6 +53,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--scenario", type=Path, help="what the simulated user says (TOML); default: built in")
     demo.add_argument("--out", type=Path, default=Path("out/demo"), help="where the transcript and journal go")
 
+    say = sub.add_parser("say", help="speak a line on the speaker, or write it to a WAV file")
+    say.add_argument("text")
+    say.add_argument("--out", type=Path, help="write a WAV file instead of playing")
+    say.add_argument("--rate", type=int, default=None, metavar="WPM", help="words per minute (110-200)")
+    say.add_argument("--voice", default=None, help="espeak-ng voice, e.g. en-us, en+f3")
+    say.add_argument("--volume", type=float, default=None, help="0.2 to 1")
+    say.add_argument("--tts", choices=("auto", "pyttsx3", "espeak"), default="auto", help="speech renderer")
+    say.add_argument("--device", default=None, help="output device, name or index (see `voicecoach devices`)")
+    sub.add_parser("devices", help="list audio input and output devices")
+
     history = sub.add_parser("history", help="recent sessions from the journal")
     history.add_argument("--csv", action="store_true", help="export every session as CSV, for a clinician")
     history.add_argument("--delete", action="store_true", help="erase the whole journal (asks first)")
@@ -103,7 +113,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     content, config = load_settings(args)
-    cues = load_scenario(args.scenario)
+    cues = load_scenario(args.scenario).cues
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
     journal_file = out / "journal.sqlite3"
@@ -150,11 +160,53 @@ def cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_say(args: argparse.Namespace) -> int:
+    from .players import SoundDevicePlayer, SoundDeviceSettings
+    from .speaker import Speaker, SpeakerSettings, clamp_volume
+    from .tts import VoiceSettings, default_renderer
+    from .tts_cache import TtsCache
+
+    voice = VoiceSettings(voice=args.voice or "en-us", rate_wpm=args.rate or 150)
+    renderer = default_renderer(args.tts)
+    if args.out:
+        import numpy as np
+
+        from .audio import AudioChunk, write_wav
+
+        chunk = TtsCache().render(renderer, args.text, voice)
+        gain = clamp_volume(args.volume if args.volume is not None else 1.0)
+        write_wav(args.out, AudioChunk(np.round(chunk.samples * gain).astype(np.int16), chunk.rate_hz))
+        print(f"{args.out}: {chunk.duration_s:.2f} s at {chunk.rate_hz} Hz")
+        return 0
+    device = int(args.device) if args.device and args.device.isdigit() else args.device
+    with SoundDevicePlayer(SoundDeviceSettings(device=device)) as player:
+        speaker = Speaker(renderer, player, TtsCache(), SpeakerSettings(voice=voice, volume=args.volume or 0.8))
+        speaker.say(args.text)
+        while speaker.busy():
+            RealClock().sleep(0.05)
+    return 0
+
+
+def cmd_devices(args: argparse.Namespace) -> int:
+    from .speaker import list_devices
+
+    print(list_devices())
+    return 0
+
+
 def _dash(value: int | None) -> str:
     return "-" if value is None else str(value)
 
 
-COMMANDS = {"run": cmd_run, "demo": cmd_demo, "history": cmd_history}
+COMMANDS = {"run": cmd_run, "demo": cmd_demo, "history": cmd_history, "say": cmd_say, "devices": cmd_devices}
+
+
+def _errors() -> tuple[type[BaseException], ...]:
+    """The failures that are the user's to fix: reported in one line, never as a traceback."""
+    from .players import PlayerError
+    from .tts import TtsError
+
+    return (ContentError, ConfigError, ScenarioError, JournalError, UsageError, PlayerError, TtsError)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -163,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="voicecoach: %(levelname)s: %(message)s", stream=sys.stderr)
     try:
         return COMMANDS[args.command](args)
-    except (ContentError, ConfigError, ScenarioError, JournalError, UsageError) as exc:
+    except _errors() as exc:
         print(f"voicecoach: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -56,11 +56,12 @@ class Speaker(Protocol):
 class InputSource(Protocol):
     """Where the user's words come from: the keyboard, a script, or a recognizer."""
 
-    def wait(self, deadline_s: float | None, timeline: list[Line]) -> Utterance | None:
+    def wait(self, deadline_s: float | None, timeline: list[Line], context: str) -> Utterance | None:
         """The next utterance before `deadline_s` (clock seconds; None: no limit), or None.
 
-        Returns None at the deadline, or at once when no more input can ever come
-        (check `finished`)."""
+        `timeline` is what has been said and queued so far; `context` is the recognition
+        context the session listens in. Returns None at the deadline, or at once when no
+        more input can ever come (check `finished`)."""
 
     @property
     def finished(self) -> bool: ...
@@ -123,7 +124,7 @@ class SessionRunner:
                 self._finish_session(session)
                 return session.outcome
             deadline = self._deadline(listen)
-            heard = self.source.wait(deadline, self.timeline)
+            heard = self.source.wait(deadline, self.timeline, session.context or "idle")
             now = self.clock.now()
             try:
                 if heard is None:

@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 
 from .clock import Clock
+from .room import RoomSettings
 from .runner import Line, Utterance
 
 
@@ -31,11 +32,30 @@ class Cue:
     at_s: float | None = None  # seconds from the start of the scenario
     delay_s: float = 1.0
     offset_s: float = 1.0
-    confidence: float = 1.0
+    confidence: float = 1.0  # for typed or text-scripted input; the recognizer sets its own
+    voice: str | None = None  # virtual bedside: espeak-ng voice that speaks it
+    wav: str | None = None  # virtual bedside: a recording to play instead of synthesized speech
+    level_dbfs: float | None = None  # virtual bedside: loudness at the microphone
 
 
-def load_scenario(path: str | Path | None = None) -> list[Cue]:
-    """The cues of a scenario file; the built-in demo scenario by default."""
+@dataclass(frozen=True)
+class UserVoice:
+    """How the scripted user sounds in the virtual bedside (cues may override voice and level)."""
+
+    voice: str = "en-us+m3"  # espeak-ng voice
+    rate_wpm: int = 150
+    level_dbfs: float = -24.0  # loudness at the microphone, RMS
+
+
+@dataclass(frozen=True)
+class Scenario:
+    cues: list[Cue]
+    room: RoomSettings = RoomSettings()
+    user: UserVoice = UserVoice()
+
+
+def load_scenario(path: str | Path | None = None) -> Scenario:
+    """A scenario file: [[say]] cues, and for the virtual bedside optional [room] and [user]."""
     if path is None:
         source, raw = "demo.toml", resources.files("voicecoach.data").joinpath("demo.toml").read_text()
     else:
@@ -45,9 +65,24 @@ def load_scenario(path: str | Path | None = None) -> list[Cue]:
         except OSError as exc:
             raise ScenarioError(f"{path}: cannot read it ({exc.strerror or exc})") from None
     try:
-        entries = tomllib.loads(raw).get("say", [])
+        data = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{source}: not valid TOML ({exc})") from None
+    return Scenario(cues=_cues(data.get("say", []), source),
+                    room=_settings(RoomSettings, data.get("room", {}), f"{source}: room"),
+                    user=_settings(UserVoice, data.get("user", {}), f"{source}: user"))
+
+
+def _settings(kind, table: object, where: str):
+    if not isinstance(table, dict):
+        raise ScenarioError(f"{where}: must be a table")
+    try:
+        return kind(**table)
+    except TypeError as exc:
+        raise ScenarioError(f"{where}: {exc}") from None
+
+
+def _cues(entries: object, source: str) -> list[Cue]:
     if not isinstance(entries, list) or not entries:
         raise ScenarioError(f"{source}: needs at least one [[say]] entry")
     cues: list[Cue] = []
@@ -70,28 +105,63 @@ def load_scenario(path: str | Path | None = None) -> list[Cue]:
     return cues
 
 
-class ScriptedSource:
-    """An input source that says each cue in turn, at the time the cue asks for."""
+class CueSchedule:
+    """Works out when each cue is due, from the coach's lines said and queued so far."""
 
-    def __init__(self, cues: list[Cue], clock: Clock) -> None:
+    def __init__(self, cues: list[Cue], origin_s: float) -> None:
         self.cues = list(cues)
-        self.clock = clock
-        self.origin_s = clock.now()
+        self.origin_s = origin_s  # clock time that `at_s` counts from
         self._index = 0
         self._search_from = 0  # timeline lines before this one have triggered a cue already
+        self._trigger: int | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self._index >= len(self.cues)
+
+    def next_due(self, timeline: list[Line], now: float) -> tuple[Cue, float] | None:
+        """The next cue and the clock time it is due (never before `now`); None while unknown."""
+        if self.finished:
+            return None
+        cue = self.cues[self._index]
+        self._trigger = None
+        if cue.at_s is not None:
+            return cue, max(now, self.origin_s + cue.at_s)
+        prefix = cue.after if cue.after is not None else cue.during
+        for i in range(self._search_from, len(timeline)):
+            line = timeline[i]
+            if line.who == "coach" and not line.dropped and line.key.startswith(prefix):
+                when = line.end_s + cue.delay_s if cue.after is not None else line.start_s + cue.offset_s
+                if cue.during is not None and when <= now and line.end_s <= now:
+                    continue  # that line is over: wait for the next one
+                self._trigger = i
+                return cue, max(now, when)
+        return None
+
+    def consume(self) -> None:
+        """The cue returned by the last `next_due` has been said."""
+        self._index += 1
+        if self._trigger is not None:
+            self._search_from = self._trigger + 1
+
+
+class ScriptedSource:
+    """An input source that says each cue in turn, as text, at the time the cue asks for."""
+
+    def __init__(self, cues: list[Cue], clock: Clock) -> None:
+        self.clock = clock
+        self.schedule = CueSchedule(cues, clock.now())
         self._stuck = False
 
     @property
     def finished(self) -> bool:
-        return self._index >= len(self.cues) or self._stuck
+        return self.schedule.finished or self._stuck
 
-    def wait(self, deadline_s: float | None, timeline: list[Line]) -> Utterance | None:
-        when, line_index = self._next_time(timeline) if self._index < len(self.cues) else (None, None)
-        if when is not None and (deadline_s is None or when <= deadline_s):
-            cue = self.cues[self._index]
-            self._index += 1
-            if line_index is not None:
-                self._search_from = line_index + 1
+    def wait(self, deadline_s: float | None, timeline: list[Line], context: str = "") -> Utterance | None:
+        due = self.schedule.next_due(timeline, self.clock.now())
+        if due is not None and (deadline_s is None or due[1] <= deadline_s):
+            cue, when = due
+            self.schedule.consume()
             self.clock.advance_to(when)
             return Utterance(cue.text, self.clock.now(), cue.confidence)
         if deadline_s is None:
@@ -99,19 +169,3 @@ class ScriptedSource:
             return None
         self.clock.advance_to(deadline_s)
         return None
-
-    def _next_time(self, timeline: list[Line]) -> tuple[float | None, int | None]:
-        """When the current cue is due, and the timeline line that triggers it."""
-        cue = self.cues[self._index]
-        now = self.clock.now()
-        if cue.at_s is not None:
-            return max(now, self.origin_s + cue.at_s), None
-        prefix = cue.after if cue.after is not None else cue.during
-        for i in range(self._search_from, len(timeline)):
-            line = timeline[i]
-            if line.who == "coach" and not line.dropped and line.key.startswith(prefix):
-                when = line.end_s + cue.delay_s if cue.after is not None else line.start_s + cue.offset_s
-                if when <= now and cue.after is None and line.end_s <= now:
-                    continue  # that line is over: wait for the next one
-                return max(now, when), i
-        return None, None

@@ -28,7 +28,7 @@ class TerminalSource:
     def finished(self) -> bool:
         return self._ended
 
-    def wait(self, deadline_s: float | None, timeline: list[Line]) -> Utterance | None:
+    def wait(self, deadline_s: float | None, timeline: list[Line], context: str = "") -> Utterance | None:
         if self._ended:
             return None
         timeout = None if deadline_s is None else max(0.0, deadline_s - self.clock.now())
