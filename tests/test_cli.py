@@ -17,23 +17,38 @@ def voicecoach(*args, stdin="", env=None):
                           text=True, timeout=60, env={**os.environ, **(env or {})})
 
 
-def test_demo_prints_a_whole_session_with_timestamps(tmp_path):
-    done = voicecoach("demo", "--out", str(tmp_path / "demo"))
+def test_demo_text_prints_a_whole_session_with_timestamps(tmp_path):
+    done = voicecoach("demo", "--text", "--out", str(tmp_path / "demo"))
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0].startswith("[00:00.0] coach: ") or lines[0].startswith("[00:00.0]   you: ")
+    assert lines[0].startswith("[00:00.0] ")
     assert "session outcome: completed" in done.stdout
     assert "  you: stop  [stop]" in done.stdout and "[cut off]" in done.stdout
-    assert "  you: wait  [pause]" in done.stdout and "  you: resume  [resume]" in done.stdout
+    assert "  you: wait  [pause]" in done.stdout and "  you: continue  [resume]" in done.stdout
     transcript = (tmp_path / "demo" / "transcript.txt").read_text()
     assert transcript.splitlines() == lines[:len(transcript.splitlines())]
     assert (tmp_path / "demo" / "journal.sqlite3").exists()
 
 
+@pytest.mark.slow
+def test_demo_runs_a_whole_session_by_voice_in_the_virtual_bedside(tmp_path):
+    from voicecoach.audio import read_wav
+    from voicecoach.journal import Journal
+
+    done = voicecoach("demo", "--out", str(tmp_path / "demo"))
+    assert done.returncode == 0, done.stderr
+    assert "session outcome: completed" in done.stdout
+    assert "[cut off]" in done.stdout and "coach: Stopped. Relax." in done.stdout
+    audio = read_wav(tmp_path / "demo" / "session.wav")
+    assert audio.duration_s > 300 and abs(audio.samples.astype(float)).max() > 3000
+    (row,) = Journal(tmp_path / "demo" / "journal.sqlite3").sessions()
+    assert row.outcome == "completed" and row.holds_completed == 6
+
+
 def test_demo_with_a_scenario_of_your_own(tmp_path):
     scenario = tmp_path / "red_flag.toml"
     scenario.write_text('[[say]]\nat_s = 0.5\ntext = "start"\n\n[[say]]\nafter = "question:"\ntext = "yes"\n')
-    done = voicecoach("demo", "--scenario", str(scenario), "--out", str(tmp_path / "o"))
+    done = voicecoach("demo", "--text", "--scenario", str(scenario), "--out", str(tmp_path / "o"))
     assert done.returncode == 0
     assert "session outcome: screened_out" in done.stdout
     assert "medical help straight away" in done.stdout
@@ -116,7 +131,7 @@ def test_a_users_routine_and_config_are_used(tmp_path):
     mine.write_text(ROUTINE.replace("rounds = 2", "rounds = 1"))
     config = tmp_path / "c.toml"
     config.write_text("[session]\nhold_s = { knee_to_chest = 25 }\n")
-    done = voicecoach("demo", "--routine", str(mine), "--config", str(config), "--out", str(tmp_path / "o"))
+    done = voicecoach("demo", "--text", "--routine", str(mine), "--config", str(config), "--out", str(tmp_path / "o"))
     assert done.returncode == 0
     assert done.stdout.count("Rest there.") == 2 and "Hold it there, gently. 25 seconds." in done.stdout
 
@@ -151,3 +166,32 @@ def test_say_without_a_sound_card_points_to_the_file_and_the_demo():
     assert done.stderr.count("\n") == 1 and "voicecoach say --out" in done.stderr and "voicecoach demo" in done.stderr
     listed = voicecoach("devices")
     assert listed.returncode == 0 and NO_DEVICE_HINT in listed.stdout
+
+
+@pytest.mark.slow
+def test_recognize_reports_intents_as_json_lines_and_streams(tmp_path):
+    import json
+
+    from speech_audio import speech
+    from voicecoach.audio import write_wav
+
+    yes, noise_only = tmp_path / "yes.wav", tmp_path / "quiet.wav"
+    write_wav(yes, speech("yes", voice="en-us", rate_wpm=150))
+    write_wav(noise_only, speech("", lead_s=1.0, tail_s=1.0))
+    done = voicecoach("recognize", "--context", "yesno", "--json", str(yes), str(noise_only))
+    assert done.returncode == 0, done.stderr
+    first, second = [json.loads(line) for line in done.stdout.splitlines()]
+    assert set(first) == {"file", "text", "intent", "value", "confidence"}
+    assert (first["intent"], first["value"]) == ("yes", None) and 0 < first["confidence"] <= 1
+    assert second["intent"] is None and second["text"] == ""
+    streamed = voicecoach("recognize", "--context", "yesno", "--json", "--stream", str(yes))
+    (record,) = [json.loads(line) for line in streamed.stdout.splitlines()]
+    assert [e["intent"] for e in record["events"]] == ["yes"]
+    assert 0.5 < record["events"][0]["at"] < 2.0  # soon after the word ends, in file seconds
+
+
+def test_recognize_a_missing_file_is_one_line(tmp_path):
+    done = voicecoach("recognize", str(tmp_path / "absent.wav"))
+    assert done.returncode == 2 and done.stderr.strip().endswith("No such file or directory")
+    echo = voicecoach("recognize", "--echo", str(tmp_path / "r.wav"), str(tmp_path / "absent.wav"))
+    assert echo.returncode == 2 and "--echo needs --stream" in echo.stderr

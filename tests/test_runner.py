@@ -59,7 +59,7 @@ def test_when_input_stops_mid_exercise_the_coach_says_so_and_ends(content):
     outcome = runner.run(start_now=True)
     assert outcome.outcome == "error" and outcome.detail == "input ended"
     spoken = [l.key for l in runner.timeline if l.who == "coach"]
-    assert spoken[-1] == "not_heard_end"
+    assert spoken[-1] == "lost_hearing"
     assert "hold:knee_to_chest" not in spoken  # never coached through a stretch it could not hear
 
 

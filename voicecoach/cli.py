@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 from . import paths
 from .clock import RealClock, SimulatedClock
-from .config import AppConfig, ConfigError, build_config, merge, read_config_file
+from .config import AppConfig, ConfigError, build_config, merge, read_config_file, starting_volume
 from .content import Content, load_content
 from .content_errors import ContentError
 from .journal import Journal, JournalError
@@ -49,9 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--text", action="store_true", help="type instead of talking, read instead of listening")
     run.add_argument("--now", action="store_true", help="start a session at once")
 
-    demo = sub.add_parser("demo", parents=[common], help="a complete simulated session, printed as a transcript")
+    demo = sub.add_parser("demo", parents=[common],
+                          help="a complete session by voice in the virtual bedside: audio, transcript, journal")
     demo.add_argument("--scenario", type=Path, help="what the simulated user says (TOML); default: built in")
-    demo.add_argument("--out", type=Path, default=Path("out/demo"), help="where the transcript and journal go")
+    demo.add_argument("--out", type=Path, default=Path("out/demo"), help="where the audio, transcript and journal go")
+    demo.add_argument("--text", action="store_true", help="text only: no speech, no recognition (fast)")
 
     say = sub.add_parser("say", help="speak a line on the speaker, or write it to a WAV file")
     say.add_argument("text")
@@ -62,6 +66,15 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("--tts", choices=("auto", "pyttsx3", "espeak"), default="auto", help="speech renderer")
     say.add_argument("--device", default=None, help="output device, name or index (see `voicecoach devices`)")
     sub.add_parser("devices", help="list audio input and output devices")
+
+    recognize = sub.add_parser("recognize", help="what the coach hears in WAV files")
+    recognize.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    recognize.add_argument("--engine", choices=("vosk", "pocketsphinx"), default=None)
+    recognize.add_argument("--context", choices=("idle", "yesno", "rating", "exercise"), default="exercise")
+    recognize.add_argument("--json", action="store_true", help="JSON Lines, one object per file")
+    recognize.add_argument("--stream", action="store_true", help="feed each file as a live stream; report each detection")
+    recognize.add_argument("--echo", type=Path, metavar="REF.wav",
+                           help="with --stream and one FILE: what the speaker played, aligned with FILE's start")
 
     history = sub.add_parser("history", help="recent sessions from the journal")
     history.add_argument("--csv", action="store_true", help="export every session as CSV, for a clinician")
@@ -93,43 +106,87 @@ def load_settings(args: argparse.Namespace) -> tuple[Content, AppConfig]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     content, config = load_settings(args)
-    if not args.text:
-        raise UsageError("voice mode needs the speech packages of a later release; use `voicecoach run --text`")
     clock = RealClock()
     journal = Journal(paths.journal_path())
-    speaker = TextSpeaker(echo=lambda text: print(f"coach: {text}", flush=True))
-    source = TerminalSource(sys.stdin, clock)
-    print("(type what you would say; Ctrl-D quits)" + ("" if args.now else "; say 'start' to begin"), flush=True)
-    start_now = args.now
-    while True:
-        runner = SessionRunner(content, clock=clock, speaker=speaker, source=source, settings=config.session,
-                               journal=journal)
-        outcome = runner.run(start_now=start_now)
-        if outcome is None or source.finished:
-            return 0
-        print(f"(session ended: {outcome.outcome}; waiting for the start phrase)", flush=True)
-        start_now = False
+    voice = None
+    if args.text:
+        speaker = TextSpeaker(echo=lambda text: print(f"coach: {text}", flush=True))
+        source = TerminalSource(sys.stdin, clock)
+        print("(type what you would say; Ctrl-D quits)" + ("" if args.now else "; say 'start' to begin"), flush=True)
+    else:
+        from .voice import open_voice
+
+        voice = open_voice(content, config, clock)
+        speaker, source = voice.speaker, voice.source
+        log.warning("listening%s", "" if args.now else " for the start phrase")
+    try:
+        start_now = args.now
+        while True:
+            settings = replace(config.session, volume=starting_volume(config, datetime.now().time()))
+            runner = SessionRunner(content, clock=clock, speaker=speaker, source=source, settings=settings,
+                                   journal=journal)
+            outcome = runner.run(start_now=start_now)
+            if outcome is None or source.finished:
+                return 0 if getattr(source, "failure", None) is None else 1
+            print(f"(session ended: {outcome.outcome}; waiting for the start phrase)", flush=True)
+            start_now = False
+    finally:
+        if voice is not None:
+            voice.close()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     content, config = load_settings(args)
-    cues = load_scenario(args.scenario).cues
+    scenario = load_scenario(args.scenario)
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
     journal_file = out / "journal.sqlite3"
     journal_file.unlink(missing_ok=True)  # every demo is a first use
     journal = Journal(journal_file)
-    clock = SimulatedClock()
-    runner = SessionRunner(content, clock=clock, speaker=TextSpeaker(), source=ScriptedSource(cues, clock),
-                           settings=config.session, journal=journal)
-    outcome = runner.run(start_now=False)
-    lines = transcript(runner.timeline, runner.session_start_s)
+    if args.text:
+        clock = SimulatedClock()
+        runner = SessionRunner(content, clock=clock, speaker=TextSpeaker(),
+                               source=ScriptedSource(scenario.cues, clock, scenario.replies),
+                               settings=config.session, journal=journal)
+        outcome = runner.run(start_now=False)
+        lines, files, extra = transcript(runner.timeline, runner.session_start_s), {}, []
+    else:
+        outcome, lines, files, extra = _voice_demo(content, config, scenario, journal, out)
     text = "\n".join(lines) + "\n"
     (out / "transcript.txt").write_text(text)
     print(text, end="")
     result = outcome.outcome if outcome else "never started"
-    print(f"\nsession outcome: {result}\ntranscript: {out / 'transcript.txt'}\njournal: {journal_file}")
+    print(f"\nsession outcome: {result}")
+    for line in extra:
+        print(line)
+    for name, path in {**files, "transcript": out / "transcript.txt", "journal": journal_file}.items():
+        print(f"{name}: {path}")
     return 0 if outcome else 1
+
+
+def _voice_demo(content: Content, config: AppConfig, scenario, journal: Journal, out: Path):
+    """The virtual bedside: real speech out, a synthesized user in a simulated room, real recognition."""
+    import time
+
+    from .bedside import BedsideParts, run_bedside, save_outputs
+    from .recognizers import make_recognizer, vocabularies_from_table
+    from .tts import EspeakRenderer, VoiceSettings, default_renderer
+    from .tts_cache import TtsCache
+
+    started = time.perf_counter()
+    recognizer = make_recognizer(vocabularies_from_table(content.intents),
+                                 engine=None if config.engine == "auto" else config.engine,
+                                 vosk_model=config.vosk_model or None, context="idle")
+    parts = BedsideParts(recognizer=recognizer, coach_renderer=default_renderer("auto"),
+                         user_renderer=EspeakRenderer(), cache=TtsCache(),
+                         coach_voice=VoiceSettings(voice=config.voice))
+    result = run_bedside(content, scenario, parts, settings=config.session, journal=journal)
+    files = save_outputs(result, out)
+    latencies = ", ".join(f"{1000 * s:.0f} ms" for s in result.stop_latencies_s()) or "none measured"
+    extra = [f"stop said over the coach, end of the word to silence: {latencies}",
+             f"heard but taken for the coach's own voice: {len(result.ignored)}",
+             f"simulated {max(l.end_s for l in result.timeline):.0f} s in {time.perf_counter() - started:.0f} s"]
+    return result.outcome, result.transcript(), {"audio": files["audio"]}, extra
 
 
 def cmd_history(args: argparse.Namespace) -> int:
@@ -187,6 +244,18 @@ def cmd_say(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_recognize(args: argparse.Namespace) -> int:
+    from .recognize import recognize_files
+
+    if args.echo and (not args.stream or len(args.files) != 1):
+        raise UsageError("--echo needs --stream and exactly one FILE")
+    content = load_content()
+    for line in recognize_files(content.intents, args.files, engine=args.engine, context=args.context,
+                                as_json=args.json, stream=args.stream, echo=args.echo):
+        print(line, flush=True)
+    return 0
+
+
 def cmd_devices(args: argparse.Namespace) -> int:
     from .speaker import list_devices
 
@@ -198,15 +267,21 @@ def _dash(value: int | None) -> str:
     return "-" if value is None else str(value)
 
 
-COMMANDS = {"run": cmd_run, "demo": cmd_demo, "history": cmd_history, "say": cmd_say, "devices": cmd_devices}
+COMMANDS = {"run": cmd_run, "demo": cmd_demo, "history": cmd_history, "say": cmd_say, "devices": cmd_devices,
+            "recognize": cmd_recognize}
 
 
 def _errors() -> tuple[type[BaseException], ...]:
     """The failures that are the user's to fix: reported in one line, never as a traceback."""
     from .players import PlayerError
+    from .recognizers import RecognizerError
+    from .sources import AudioDeviceError
     from .tts import TtsError
 
-    return (ContentError, ConfigError, ScenarioError, JournalError, UsageError, PlayerError, TtsError)
+    from .audio import AudioFileError
+
+    return (ContentError, ConfigError, ScenarioError, JournalError, UsageError, PlayerError, TtsError,
+            RecognizerError, AudioDeviceError, AudioFileError)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,6 +5,7 @@ File: $XDG_CONFIG_HOME/voicecoach/config.toml (see README). Command-line flags w
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -23,7 +24,8 @@ class AppConfig:
 
     session: SessionSettings = field(default_factory=SessionSettings)
     voice: str = "en-us"  # espeak-ng voice name
-    night_volume: float | None = None  # used instead of the volume during quiet hours (speech out)
+    night_volume: float | None = None  # used instead of the volume during the night hours
+    night_hours: tuple[dt.time, dt.time] = (dt.time(21, 0), dt.time(7, 0))  # local time, from-to
     engine: str = "auto"  # auto, vosk or pocketsphinx
     vosk_model: str = ""  # a Vosk model directory; empty: look in models/
     input_device: str = ""  # name or index; empty: the default
@@ -91,11 +93,12 @@ def build_config(raw: dict, routine: Routine, source: str) -> AppConfig:
             changes["rate_wpm"] = int(_number(value, where, defaults.min_rate_wpm, defaults.max_rate_wpm))
         elif key == "volume":
             changes["volume"] = float(_number(value, where, defaults.min_volume, defaults.max_volume))
-        elif key not in ("name", "night_volume"):
+        elif key not in ("name", "night_volume", "night_hours"):
             raise ConfigError(f"{where}: unknown setting")
     night = voice.get("night_volume")
     if night is not None:
         night = float(_number(night, f"{source}: voice.night_volume", defaults.min_volume, defaults.max_volume))
+    night_hours = _hours(voice.get("night_hours", "21:00-07:00"), f"{source}: voice.night_hours")
     engine = recognizer.get("engine", "auto")
     if engine not in ENGINES:
         raise ConfigError(f"{source}: recognizer.engine: must be one of {', '.join(ENGINES)}, got {engine!r}")
@@ -109,11 +112,29 @@ def build_config(raw: dict, routine: Routine, source: str) -> AppConfig:
         session=replace(defaults, **changes),
         voice=str(voice.get("name", "en-us")),
         night_volume=night,
+        night_hours=night_hours,
         engine=engine,
         vosk_model=str(recognizer.get("vosk_model", "")),
         input_device=str(audio.get("input_device", "")),
         output_device=str(audio.get("output_device", "")),
     )
+
+
+def _hours(value: object, where: str) -> tuple[dt.time, dt.time]:
+    try:
+        start, end = (dt.time.fromisoformat(part.strip()) for part in str(value).split("-"))
+    except ValueError:
+        raise ConfigError(f"{where}: must look like \"21:00-07:00\", got {value!r}") from None
+    return start, end
+
+
+def starting_volume(config: AppConfig, now: dt.time) -> float:
+    """The volume a session starts at: the night volume during the night hours, if one is set."""
+    if config.night_volume is None:
+        return config.session.volume
+    start, end = config.night_hours
+    at_night = start <= now < end if start < end else (now >= start or now < end)
+    return config.night_volume if at_night else config.session.volume
 
 
 def read_config_file(path: Path, required: bool) -> dict:

@@ -156,8 +156,9 @@ class SessionRunner:
     def _input_gone(self, session: Session, now: float) -> End | None:
         if session.context == "idle":
             return None
-        # The user can no longer be heard: never coach on regardless.
-        self._perform(session.abort("input ended", now), session)
+        # The user can no longer be heard: say so, and never coach on regardless.
+        reason = getattr(self.source, "failure", None) or "input ended"
+        self._perform(session.abort(reason, now, say_key="lost_hearing"), session)
         self._finish_session(session)
         return session.outcome
 

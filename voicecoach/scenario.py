@@ -4,6 +4,8 @@ A scenario is a TOML file of `[[say]]` entries, taken in order. Each says its `t
 `delay_s` after the coach finishes a line whose phrase key starts with `after`, or
 `offset_s` after such a line begins (`during`: talking over the coach), or at session
 second `at_s`. `repeat` says the same entry that many times (one per matching line).
+`[[reply]]` entries are standing answers: said after every line whose key starts with
+`after` (unless a `[[say]]` entry answers that line), such as "no" to every safety question.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ class Scenario:
     cues: list[Cue]
     room: RoomSettings = RoomSettings()
     user: UserVoice = UserVoice()
+    replies: tuple[Cue, ...] = ()
 
 
 def load_scenario(path: str | Path | None = None) -> Scenario:
@@ -68,9 +71,11 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         data = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{source}: not valid TOML ({exc})") from None
+    replies = data.get("reply", [])
     return Scenario(cues=_cues(data.get("say", []), source),
                     room=_settings(RoomSettings, data.get("room", {}), f"{source}: room"),
-                    user=_settings(UserVoice, data.get("user", {}), f"{source}: user"))
+                    user=_settings(UserVoice, data.get("user", {}), f"{source}: user"),
+                    replies=tuple(_cues(replies, source, "reply")) if replies else ())
 
 
 def _settings(kind, table: object, where: str):
@@ -82,19 +87,20 @@ def _settings(kind, table: object, where: str):
         raise ScenarioError(f"{where}: {exc}") from None
 
 
-def _cues(entries: object, source: str) -> list[Cue]:
+def _cues(entries: object, source: str, table: str = "say") -> list[Cue]:
     if not isinstance(entries, list) or not entries:
-        raise ScenarioError(f"{source}: needs at least one [[say]] entry")
+        raise ScenarioError(f"{source}: needs at least one [[{table}]] entry")
     cues: list[Cue] = []
     for i, entry in enumerate(entries):
-        where = f"{source}: say[{i}]"
+        where = f"{source}: {table}[{i}]"
         if not isinstance(entry, dict) or not isinstance(entry.get("text"), str):
             raise ScenarioError(f"{where}: needs a text")
         entry = dict(entry)
         repeat = entry.pop("repeat", 1)
         triggers = [k for k in ("after", "during", "at_s") if k in entry]
-        if len(triggers) != 1:
-            raise ScenarioError(f"{where}: needs exactly one of after, during, at_s")
+        if len(triggers) != 1 or (table == "reply" and triggers != ["after"]):
+            raise ScenarioError(f"{where}: needs exactly one of after, during, at_s"
+                                if table == "say" else f"{where}: needs after (and no during, at_s)")
         try:
             cue = Cue(**entry)
         except TypeError as exc:
@@ -108,12 +114,14 @@ def _cues(entries: object, source: str) -> list[Cue]:
 class CueSchedule:
     """Works out when each cue is due, from the coach's lines said and queued so far."""
 
-    def __init__(self, cues: list[Cue], origin_s: float) -> None:
+    def __init__(self, cues: list[Cue], origin_s: float, replies: tuple[Cue, ...] = ()) -> None:
         self.cues = list(cues)
+        self.replies = replies
         self.origin_s = origin_s  # clock time that `at_s` counts from
         self._index = 0
         self._search_from = 0  # timeline lines before this one have triggered a cue already
-        self._trigger: int | None = None
+        self._reply_from = 0  # lines before this one have been replied to, or needed no reply
+        self._due: tuple[str, int | None] = ("say", None)  # what the last next_due returned
 
     @property
     def finished(self) -> bool:
@@ -121,36 +129,58 @@ class CueSchedule:
 
     def next_due(self, timeline: list[Line], now: float) -> tuple[Cue, float] | None:
         """The next cue and the clock time it is due (never before `now`); None while unknown."""
+        said = self._next_say(timeline, now)
+        reply = self._next_reply(timeline, now, said[2] if said else None)
+        if reply and (said is None or reply[1] < said[1]):
+            self._due = ("reply", reply[2])
+            return reply[0], reply[1]
+        if said:
+            self._due = ("say", said[2])
+            return said[0], said[1]
+        return None
+
+    def _next_say(self, timeline: list[Line], now: float) -> tuple[Cue, float, int | None] | None:
         if self.finished:
             return None
         cue = self.cues[self._index]
-        self._trigger = None
         if cue.at_s is not None:
-            return cue, max(now, self.origin_s + cue.at_s)
+            return cue, max(now, self.origin_s + cue.at_s), None
         prefix = cue.after if cue.after is not None else cue.during
         for i in range(self._search_from, len(timeline)):
             line = timeline[i]
             if line.who == "coach" and not line.dropped and line.key.startswith(prefix):
                 when = line.end_s + cue.delay_s if cue.after is not None else line.start_s + cue.offset_s
-                if cue.during is not None and when <= now and line.end_s <= now:
-                    continue  # that line is over: wait for the next one
-                self._trigger = i
-                return cue, max(now, when)
+                return cue, max(now, when), i
+        return None
+
+    def _next_reply(self, timeline: list[Line], now: float, taken: int | None) -> tuple[Cue, float, int] | None:
+        for i in range(self._reply_from, len(timeline)):
+            line = timeline[i]
+            if line.who != "coach" or line.dropped or i == taken:
+                continue
+            for reply in self.replies:
+                if line.key.startswith(reply.after):
+                    return reply, max(now, line.end_s + reply.delay_s), i
         return None
 
     def consume(self) -> None:
         """The cue returned by the last `next_due` has been said."""
+        kind, line = self._due
+        if kind == "reply":
+            self._reply_from = line + 1
+            return
         self._index += 1
-        if self._trigger is not None:
-            self._search_from = self._trigger + 1
+        if line is not None:
+            self._search_from = line + 1
+            self._reply_from = max(self._reply_from, line + 1)
 
 
 class ScriptedSource:
     """An input source that says each cue in turn, as text, at the time the cue asks for."""
 
-    def __init__(self, cues: list[Cue], clock: Clock) -> None:
+    def __init__(self, cues: list[Cue], clock: Clock, replies: tuple[Cue, ...] = ()) -> None:
         self.clock = clock
-        self.schedule = CueSchedule(cues, clock.now())
+        self.schedule = CueSchedule(cues, clock.now(), replies)
         self._stuck = False
 
     @property

@@ -1,0 +1,30 @@
+"""Configuration: the night volume and the checks on its values."""
+
+import datetime as dt
+
+import pytest
+
+from voicecoach.config import ConfigError, build_config, starting_volume
+
+
+def test_the_night_volume_is_used_during_the_night_hours(content):
+    config = build_config({"voice": {"volume": 0.9, "night_volume": 0.3, "night_hours": "22:30-06:45"}},
+                          content.routine, "c.toml")
+    assert starting_volume(config, dt.time(23, 0)) == 0.3
+    assert starting_volume(config, dt.time(6, 0)) == 0.3
+    assert starting_volume(config, dt.time(6, 45)) == 0.9
+    assert starting_volume(config, dt.time(12, 0)) == 0.9
+
+
+def test_without_a_night_volume_the_volume_stays(content):
+    config = build_config({"voice": {"volume": 0.7}}, content.routine, "c.toml")
+    assert starting_volume(config, dt.time(3, 0)) == 0.7
+
+
+@pytest.mark.parametrize("voice,message", [
+    ({"night_volume": 2}, "voice.night_volume: must be between 0.2 and 1.0"),
+    ({"night_hours": "late"}, 'voice.night_hours: must look like "21:00-07:00"'),
+])
+def test_bad_voice_settings(content, voice, message):
+    with pytest.raises(ConfigError, match=message):
+        build_config({"voice": voice}, content.routine, "c.toml")

@@ -1,0 +1,189 @@
+"""The coach's ears: microphone frames in, utterances out.
+
+Each frame has the coach's own voice taken out (echo cancellation against what the speaker
+played), goes through voice activity detection, and, while someone speaks, is streamed into
+the recognizer of the current context. "stop" and "it hurts" act on a partial result, before
+the utterance ends; everything else waits for the end of the utterance. `ListenerSource`
+makes this an input source for the session runner.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from .audio import AudioChunk
+from .clock import Clock
+from .echo import EchoCanceller, EchoGate
+from .intents import IntentTable, normalize
+from .recognizers.base import Hypothesis, Recognizer
+from .runner import Line, Utterance
+from .listen import StreamingRecognition
+from .vad import VadSettings
+
+log = logging.getLogger(__name__)
+
+UNCLEAR_TEXT = "<unclear>"  # speech that was heard but is no command word: parses as "unclear"
+EARLY_INTENTS = ("stop",)  # acted on from a partial result (a partial "ow" was too often a guess)
+
+
+@dataclass(frozen=True)
+class ListenerSettings:
+    vad: VadSettings = VadSettings()
+    echo_margin_s: float = 0.5  # an utterance this close to the coach's speech may be its echo
+
+
+class Listener:
+    """Streaming recognition with end-pointing, early stop/pain, and echo cancellation."""
+
+    def __init__(self, recognizer: Recognizer, table: IntentTable, settings: ListenerSettings = ListenerSettings(),
+                 *, echo_canceller: EchoCanceller | None = None, echo_gate: EchoGate | None = None) -> None:
+        self.recognizer = recognizer
+        self.table = table
+        self.settings = settings
+        self.echo_canceller = echo_canceller
+        self.echo_gate = echo_gate
+        self.context = "idle"  # the context of the utterance being heard (or the next one)
+        self._next_context = "idle"
+        self._stream = StreamingRecognition(recognizer, settings.vad, audio_for=self._ungated)
+        self._clean = np.zeros(0, dtype=np.int16)  # the last few seconds after echo cancellation, ungated
+        self._clean_start_s = 0.0
+        self._early: str | None = None  # the early intent already reported for this utterance
+
+    def set_context(self, context: str) -> None:
+        """Listen for `context` from the next utterance on (the recognizers never switch mid-utterance)."""
+        self.recognizer.set_context(context)
+        if not self._stream.in_speech:
+            self.context = context
+        self._next_context = context
+
+    def process(self, frame: AudioChunk, reference: np.ndarray | None = None) -> list[Utterance]:
+        """Feed one microphone frame (and what the speaker played meanwhile); returns what was heard."""
+        if reference is not None:
+            samples = frame.samples
+            if self.echo_canceller is not None:
+                samples = self.echo_canceller.cancel(samples, reference)
+            self._keep_clean(AudioChunk(samples, frame.rate_hz, frame.start_s))
+            if self.echo_gate is not None:
+                samples = self.echo_gate.gate(samples, reference)
+            frame = AudioChunk(samples, frame.rate_hz, frame.start_s)
+        heard: list[Utterance] = []
+        for result in self._stream.process(frame):
+            if result.hypothesis.final:
+                heard += self._final(result.hypothesis, result.at_s)
+                self.context, self._early = self._next_context, None
+            else:
+                heard += self._partial(result.hypothesis, result.at_s)
+        return heard
+
+    def _keep_clean(self, frame: AudioChunk) -> None:
+        if len(self._clean) == 0:
+            self._clean_start_s = frame.start_s
+        self._clean = np.concatenate([self._clean, frame.samples])
+        excess = len(self._clean) - 4 * frame.rate_hz  # keep four seconds
+        if excess > 0:
+            self._clean, self._clean_start_s = self._clean[excess:], self._clean_start_s + excess / frame.rate_hz
+
+    def _ungated(self, chunk: AudioChunk) -> AudioChunk:
+        """The same stretch of audio before the echo gate (the gate only decides where speech is)."""
+        first = int(round((chunk.start_s - self._clean_start_s) * chunk.rate_hz))
+        if len(self._clean) == 0 or first < 0 or first + len(chunk.samples) > len(self._clean):
+            return chunk
+        return AudioChunk(self._clean[first:first + len(chunk.samples)], chunk.rate_hz, chunk.start_s)
+
+    def _partial(self, hypothesis: Hypothesis, at_s: float) -> list[Utterance]:
+        if not hypothesis.text or self._early == "pain":  # after pain, stop adds nothing
+            return []
+        intent = self.table.parse(hypothesis.text, self.context)
+        if intent is None or intent.name not in EARLY_INTENTS or intent.name == self._early:
+            return []
+        self._early = intent.name
+        return [Utterance(hypothesis.text, at_s, hypothesis.confidence)]
+
+    def _final(self, final: Hypothesis, at_s: float) -> list[Utterance]:
+        if final.text:
+            intent = self.table.parse(final.text, self.context)
+            if self._early and intent is not None and (intent.name == self._early or intent.name not in EARLY_INTENTS):
+                return []  # already acted on: do not act twice, nor undo a stop with a later guess
+            return [Utterance(final.text, at_s, final.confidence)]
+        if self._early:
+            return []
+        if final.heard_other:
+            return [Utterance(UNCLEAR_TEXT, at_s, 0.0)]
+        return []
+
+
+class ListenerSource:
+    """An input source for the runner: pulls microphone frames until something is heard.
+
+    `frames` is the microphone (real or virtual); `reference(frame)` gives what the speaker
+    played during that frame, for echo cancellation; `before_frame(timeline)` lets the
+    virtual bedside put the scripted user's voice into the room in time.
+    """
+
+    def __init__(self, frames: Iterator[AudioChunk], listener: Listener, clock: Clock, *,
+                 reference: Callable[[AudioChunk], np.ndarray] | None = None,
+                 before_frame: Callable[[list[Line]], None] | None = None, echo_guard: bool = True) -> None:
+        self.frames = frames
+        self.listener = listener
+        self.clock = clock
+        self.reference = reference
+        self.before_frame = before_frame
+        self.echo_guard = echo_guard
+        self.ignored: list[tuple[Utterance, str]] = []  # what was heard but taken for the coach's own voice
+        self._queue: deque[Utterance] = deque()
+        self._finished = False
+        self.failure: str | None = None  # why listening stopped, if it broke
+
+    @property
+    def finished(self) -> bool:
+        return self._finished
+
+    def wait(self, deadline_s: float | None, timeline: list[Line], context: str = "idle") -> Utterance | None:
+        self.listener.set_context(context)
+        while True:
+            if self._queue:
+                return self._queue.popleft()
+            if deadline_s is not None and self.clock.now() >= deadline_s:
+                return None
+            if self.before_frame is not None:
+                self.before_frame(timeline)
+            try:
+                frame = next(self.frames)
+                reference = self.reference(frame) if self.reference is not None else None
+                heard_now = self.listener.process(frame, reference)
+            except StopIteration:
+                self._finished = True
+                return None
+            except Exception as exc:  # the microphone or the recognizer died: the user can't be heard
+                log.error("listening failed: %s", exc)
+                self.failure, self._finished = str(exc) or type(exc).__name__, True
+                return None
+            for heard in heard_now:
+                reason = self._echo_of_coach(heard, timeline) if self.echo_guard else ""
+                if reason:
+                    log.info("ignored %r: %s", heard.text, reason)
+                    self.ignored.append((heard, reason))
+                else:
+                    self._queue.append(heard)
+
+    def _echo_of_coach(self, heard: Utterance, timeline: list[Line]) -> str:
+        """Why `heard` is taken for the coach's own voice, or "" when it is the user's."""
+        margin = self.listener.settings.echo_margin_s
+        speaking = [l for l in timeline if l.who == "coach" and not l.dropped
+                    and l.start_s - margin <= heard.at_s <= l.end_s + margin]
+        if not speaking:
+            return ""
+        intent = self.listener.table.parse(heard.text, self.listener.context)
+        if (intent is None or intent.name == "unclear") and self.listener.context != "exercise":
+            # In an exercise, unclear speech over the coach may be a "stop" the recognizer
+            # missed: it goes through, and the session pauses and asks.
+            return "unclear speech while the coach was talking"
+        coach_words = {w for line in speaking for w in normalize(line.text)}
+        if set(normalize(heard.text)) <= coach_words:
+            return "the coach was saying these words"
+        return ""

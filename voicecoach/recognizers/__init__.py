@@ -1,0 +1,65 @@
+"""Speech-to-text behind one interface: Vosk when a model is installed, else PocketSphinx.
+
+Public API:
+    make_recognizer(vocabularies, engine=None, models_dir="models", vosk_model=None) -> Recognizer
+    Hypothesis, Recognizer, RecognizerError, CONTEXTS, load_vocabularies, vocabularies_from_table
+Engines are imported lazily (each loads a native library).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from voicecoach.recognizers.base import (
+    CONTEXTS,
+    Hypothesis,
+    Recognizer,
+    RecognizerError,
+    Vocabularies,
+    load_vocabularies,
+    vocabularies_from_table,
+)
+
+log = logging.getLogger(__name__)
+
+ENGINES = ("vosk", "pocketsphinx")
+DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+
+
+def choose_engine(models_dir: str | Path = DEFAULT_MODELS_DIR, vosk_model: str | Path | None = None) -> str:
+    """"vosk" when a Vosk model is configured or found in `models_dir`, else "pocketsphinx"."""
+    from voicecoach.recognizers.vosk_engine import find_vosk_model
+
+    if vosk_model is not None or find_vosk_model(models_dir) is not None:
+        return "vosk"
+    return "pocketsphinx"
+
+
+def make_recognizer(vocabularies: Vocabularies, *, engine: str | None = None,
+                    models_dir: str | Path = DEFAULT_MODELS_DIR, vosk_model: str | Path | None = None,
+                    context: str = "exercise", pocketsphinx_settings=None) -> Recognizer:
+    """Build the recognizer `engine` (None = choose_engine) for these context vocabularies.
+
+    Raises RecognizerError with a one-line, actionable message when the engine cannot start.
+    """
+    engine = engine or choose_engine(models_dir, vosk_model)
+    if engine == "vosk":
+        from voicecoach.recognizers.vosk_engine import INSTALL_HINT, VoskRecognizer, find_vosk_model
+
+        path = vosk_model if vosk_model is not None else find_vosk_model(models_dir)
+        if path is None:
+            raise RecognizerError(f"no Vosk model in {models_dir}; {INSTALL_HINT}")
+        return VoskRecognizer(vocabularies, model_path=path, context=context)
+    if engine == "pocketsphinx":
+        from voicecoach.recognizers.pocketsphinx_engine import PocketSphinxRecognizer, PocketSphinxSettings
+
+        return PocketSphinxRecognizer(vocabularies, settings=pocketsphinx_settings or PocketSphinxSettings(),
+                                      context=context)
+    raise RecognizerError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+
+
+__all__ = [
+    "CONTEXTS", "ENGINES", "Hypothesis", "Recognizer", "RecognizerError", "Vocabularies",
+    "choose_engine", "load_vocabularies", "make_recognizer", "vocabularies_from_table",
+]
