@@ -48,30 +48,39 @@ def parts(content, cache, **kw) -> BedsideParts:
                         cache=cache, **kw)
 
 
+DEMO_USER = UserVoice(voice="en-us+f2", rate_wpm=160)  # the demo's user: heard well by the embedded engine
+CLEARING = (Cue("no never", after="question:"), Cue("yes", after="confirm_no"), Cue("i'm ready", after="ready_prompt"),
+            Cue("yes", after="confirm_stop"))
+
+
 def bargein(content, cache, clips: list[Path], sers: list[float]) -> None:
     print("## barge-in: human 'stop' over the coach's move instruction")
     returning = History(first_use=False, full_screening_due=False)
-    emergency = sum(q.tier == "emergency" for q in content.screening.questions)
     for ser in sers:
-        heard, latencies = 0, []
+        as_stop, as_unclear, latencies = 0, 0, []
         for clip in clips:
-            cues = [Cue("no", after="question:")] * emergency + [
-                Cue("no", after="question:changed"), Cue("skip", after="rating_before"),
-                Cue("ready", after="ready_prompt"),
-                Cue("stop", during="move:knee_to_chest", offset_s=2.0, wav=str(clip),
-                    level_dbfs=COACH_LEVEL_DBFS + ser)]
-            result = run_bedside(content, Scenario(cues, RoomSettings(), UserVoice(voice="en-us")),
-                                 parts(content, cache), settings=SessionSettings(), history=returning,
-                                 start_now=True)
-            said_stop = [c for c in result.user if c.text == "stop"]
-            lat = result.stop_latencies_s()
-            if said_stop and lat:
-                heard += 1
-                latencies.append(lat[0])
+            cues = [Cue("skip", after="rating_before"),
+                    Cue("stop", during="move:knee_to_chest", offset_s=2.0, wav=str(clip),
+                        level_dbfs=COACH_LEVEL_DBFS + ser)]
+            result = run_bedside(content, Scenario(cues, RoomSettings(), DEMO_USER, replies=CLEARING),
+                                 parts(content, cache), history=returning, start_now=True)
+            said = next((c for c in result.user if c.text == "stop"), None)
+            if said is None:
+                continue  # the session never got to the stretch
+            after = [l for l in result.timeline if said.start_s <= l.start_s <= said.end_s + 2.0]
+            notes = [l.note for l in after if l.who == "you"]
+            silenced = [t - said.end_s for t in result.silenced_at if said.start_s <= t <= said.end_s + 2.0]
+            if silenced and "stop" in notes:
+                as_stop += 1
+            elif silenced and "unclear" in notes:
+                as_unclear += 1
+            if silenced:
+                latencies.append(silenced[0])
+        n = len(clips)
         med = f"{1000 * statistics.median(latencies):.0f} ms" if latencies else "n/a"
         p95 = f"{1000 * sorted(latencies)[int(0.95 * (len(latencies) - 1))]:.0f} ms" if latencies else "n/a"
-        print(f"  SER {ser:+4.0f} dB: stop heard {rate(heard, len(clips))}; end of word to silence median {med}, "
-              f"p95 {p95}")
+        print(f"  SER {ser:+4.0f} dB: heard as stop {rate(as_stop, n)}; as unclear (paused, asked) "
+              f"{rate(as_unclear, n)}; end of word to silence median {med}, p95 {p95} (n={len(latencies)})")
 
 
 def self_triggering(content, cache) -> None:
@@ -101,11 +110,10 @@ def false_clears(content, cache, yes_clips: list[Path], no_clips: list[Path]) ->
         cleared = screened = other = 0
         for i, clip in enumerate(yes_clips):
             no_clip = no_clips[i % len(no_clips)]
-            cues = [Cue("yes", after=f"question:{first.id}", wav=str(clip), level_dbfs=-24.0)] * 3
-            cues = [c for pair in zip(cues, [Cue("no", after="confirm_no", wav=str(no_clip), level_dbfs=-24.0)] * 3)
-                    for c in pair]
-            result = run_bedside(content, Scenario(cues, room, UserVoice()), parts(content, cache),
-                                 history=returning, start_now=True)
+            replies = (Cue("yes", after=f"question:{first.id}", wav=str(clip), level_dbfs=-24.0),
+                       Cue("no", after="confirm_no", wav=str(no_clip), level_dbfs=-24.0))
+            result = run_bedside(content, Scenario([], room, DEMO_USER, replies=replies), parts(content, cache),
+                                 history=returning, start_now=True, listen_at_least_s=90.0)
             asked = [l.key for l in result.timeline if l.who == "coach" and l.key.startswith("question:")]
             if any(k != f"question:{first.id}" for k in asked):
                 cleared += 1

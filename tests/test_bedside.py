@@ -117,3 +117,25 @@ def test_the_whole_demo_session_by_voice(content, parts, tmp_path):
         assert np.sqrt(np.mean(mix[int(lo * 16000):int(hi * 16000)] ** 2)) < 50
     (row,) = journal.sessions()
     assert (row.outcome, row.holds_completed, row.rating_before) == ("completed", 6, 3)
+
+
+def test_when_the_microphone_dies_the_coach_says_so_and_ends(content, parts):
+    from voicecoach.clock import SimulatedClock
+    from voicecoach.listener import Listener, ListenerSource
+    from voicecoach.room import VirtualMicrophone
+    from voicecoach.runner import SessionRunner, TextSpeaker
+    from voicecoach.sources import AudioDeviceError
+
+    clock = SimulatedClock()
+    mic = VirtualMicrophone(None, clock, RoomSettings(noise_dbfs=-55))
+
+    def frames_then_unplugged():
+        while clock.now() < 20.0:
+            yield mic.read_frame()
+        raise AudioDeviceError("the microphone sent nothing for 2.0 s; check the device")
+
+    source = ListenerSource(frames_then_unplugged(), Listener(parts.recognizer, content.intents), clock)
+    runner = SessionRunner(content, clock=clock, speaker=TextSpeaker(), source=source, history=RETURNING)
+    outcome = runner.run(start_now=True)
+    assert outcome.outcome == "error" and "microphone" in outcome.detail
+    assert [l.key for l in runner.timeline if l.who == "coach"][-1] == "lost_hearing"

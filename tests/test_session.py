@@ -297,3 +297,11 @@ def test_the_session_says_which_context_it_listens_in(content):
     assert session.context == "rating"
     session.hear(Intent("next"), 10.0)
     assert session.context == "exercise"
+
+
+def test_a_faint_no_to_anything_new_is_read_back_too(content):
+    cues = answers("no", 5) + [Cue("no", after="question:changed", confidence=0.5), Cue("yes", after="confirm_no"),
+                               Cue("skip", after="rating_before")]
+    result = run_script(content, cues, history=RETURNING)
+    assert result.keys.count("confirm_no") == 1 and result.keys.count("question:changed") == 1
+    assert "rating_before" in result.keys

@@ -50,8 +50,7 @@ class Listener:
         self.context = "idle"  # the context of the utterance being heard (or the next one)
         self._next_context = "idle"
         self._stream = StreamingRecognition(recognizer, settings.vad, audio_for=self._ungated)
-        self._clean = np.zeros(0, dtype=np.int16)  # the last few seconds after echo cancellation, ungated
-        self._clean_start_s = 0.0
+        self._clean: deque[AudioChunk] = deque()  # the last few seconds after echo cancellation, ungated
         self._early: str | None = None  # the early intent already reported for this utterance
 
     def set_context(self, context: str) -> None:
@@ -81,19 +80,18 @@ class Listener:
         return heard
 
     def _keep_clean(self, frame: AudioChunk) -> None:
-        if len(self._clean) == 0:
-            self._clean_start_s = frame.start_s
-        self._clean = np.concatenate([self._clean, frame.samples])
-        excess = len(self._clean) - 4 * frame.rate_hz  # keep four seconds
-        if excess > 0:
-            self._clean, self._clean_start_s = self._clean[excess:], self._clean_start_s + excess / frame.rate_hz
+        self._clean.append(frame)
+        while self._clean and frame.end_s - self._clean[0].start_s > 4.0:  # keep four seconds
+            self._clean.popleft()
 
     def _ungated(self, chunk: AudioChunk) -> AudioChunk:
         """The same stretch of audio before the echo gate (the gate only decides where speech is)."""
-        first = int(round((chunk.start_s - self._clean_start_s) * chunk.rate_hz))
-        if len(self._clean) == 0 or first < 0 or first + len(chunk.samples) > len(self._clean):
-            return chunk
-        return AudioChunk(self._clean[first:first + len(chunk.samples)], chunk.rate_hz, chunk.start_s)
+        frames = [f for f in self._clean if f.end_s > chunk.start_s and f.start_s < chunk.end_s]
+        if not frames or frames[0].start_s > chunk.start_s + 1e-6:
+            return chunk  # no reference was given for that stretch: nothing was gated
+        first = int(round((chunk.start_s - frames[0].start_s) * chunk.rate_hz))
+        samples = np.concatenate([f.samples for f in frames])[first:first + len(chunk.samples)]
+        return AudioChunk(samples, chunk.rate_hz, chunk.start_s) if len(samples) == len(chunk.samples) else chunk
 
     def _partial(self, hypothesis: Hypothesis, at_s: float) -> list[Utterance]:
         if not hypothesis.text or self._early == "pain":  # after pain, stop adds nothing

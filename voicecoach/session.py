@@ -104,6 +104,7 @@ class Session:
         self._question_index = 0
         self._attempts = 0
         self._screening_kind = ""
+        self._confirming_changed = False  # the read-back is about "anything new since last time?"
         # rating
         self._rating_when = ""
         # routine
@@ -278,11 +279,15 @@ class Session:
         elif intent.name == "no" and confidence >= self.settings.confirm_below:
             self._next_question(now)
         elif intent.name == "no":
-            self.state = State.CONFIRM_NO
-            self._say_text(self.content.screening.confirm_no[0], "confirm_no")
-            self._set_listen(Listen("yesno", timeout_s=self.settings.answer_wait_s))
+            self._confirm_no(changed=False)
         else:  # unclear
             self._retry_question()
+
+    def _confirm_no(self, *, changed: bool) -> None:
+        """Read back a "no" that was not heard clearly; only a clear "yes" accepts it."""
+        self.state, self._confirming_changed = State.CONFIRM_NO, changed
+        self._say_text(self.content.screening.confirm_no[0], "confirm_no")
+        self._set_listen(Listen("yesno", timeout_s=self.settings.answer_wait_s))
 
     def _retry_question(self) -> None:
         if self._attempts + 1 >= self.settings.max_attempts:
@@ -295,17 +300,23 @@ class Session:
 
     def _hear_confirm_no(self, intent: Intent, now: float, confidence: float) -> None:
         # Reading back a "no": only a clearly heard "yes" clears the question; anything else asks again.
-        if self._answer_common(intent, now, help_key="help_yesno", repeat=lambda: self._ask_question(self._attempts)):
+        if self._answer_common(intent, now, help_key="help_yesno", repeat=lambda: self._timeout_confirm_no(now)):
             return
         if intent.name == "yes" and confidence >= self.settings.confirm_below:
-            self._next_question(now)
-        elif intent.name == "unsure":
+            if self._confirming_changed:
+                self._screening_passed(now)
+            else:
+                self._next_question(now)
+        elif intent.name == "unsure" and not self._confirming_changed:
             self._screened_out(self._question(), "unsure")
         else:
-            self._retry_question()
+            self._timeout_confirm_no(now)
 
     def _timeout_confirm_no(self, now: float) -> None:
-        self._retry_question()
+        if self._confirming_changed:
+            self._timeout_changed(now)
+        else:
+            self._retry_question()
 
     def _ask_changed(self, attempt: int) -> None:
         self._attempts = attempt
@@ -331,6 +342,8 @@ class Session:
                 self._screening_passed(now)
         elif intent.name == "no" and confidence >= self.settings.confirm_below:
             self._screening_passed(now)
+        elif intent.name == "no":
+            self._confirm_no(changed=True)
         else:
             self._timeout_changed(now)
 
