@@ -33,7 +33,7 @@ from voicecoach.content import load_content  # noqa: E402
 from voicecoach.recognizers import make_recognizer, vocabularies_from_table  # noqa: E402
 from voicecoach.room import RoomSettings  # noqa: E402
 from voicecoach.scenario import Cue, Scenario, UserVoice, load_scenario  # noqa: E402
-from voicecoach.session import History, SessionSettings  # noqa: E402
+from voicecoach.session import History  # noqa: E402
 from voicecoach.stats import rate  # noqa: E402
 from voicecoach.tts import EspeakRenderer  # noqa: E402
 from voicecoach.tts_cache import TtsCache  # noqa: E402

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from voicecoach.audio import AudioChunk, read_wav, resample  # noqa: E402
-from voicecoach.stats import rate, wilson  # noqa: E402,F401
+from voicecoach.stats import rate  # noqa: E402
 
 NUMBERS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine".split())}
 CONTEXTS = ("exercise", "yesno", "rating", "idle")

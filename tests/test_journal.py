@@ -2,7 +2,6 @@
 
 import csv
 import io
-import sqlite3
 from datetime import timedelta
 
 import pytest

@@ -203,8 +203,9 @@ def test_next_ends_a_hold_early_and_repeat_says_the_step_again(content):
 
 
 def _voice_session(settings, commands):
-    session = Session(load := __import__("voicecoach.content", fromlist=["load_content"]).load_content(),
-                      settings, RETURNING)
+    from voicecoach.content import load_content
+
+    session = Session(load_content(), settings, RETURNING)
     session.begin(0.0)
     session.state = State.STEP  # straight into an exercise step
     session._step_index = 1

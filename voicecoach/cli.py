@@ -15,7 +15,7 @@ from .config import AppConfig, ConfigError, build_config, merge, read_config_fil
 from .content import Content, load_content
 from .content_errors import ContentError
 from .journal import Journal, JournalError
-from .runner import SessionRunner, TextSpeaker, format_line, transcript
+from .runner import SessionRunner, TextSpeaker, transcript
 from .scenario import ScenarioError, ScriptedSource, load_scenario
 from .terminal import TerminalSource
 
