@@ -89,10 +89,3 @@ class EchoGate:
             self.gated_frames += 1
             return (cleaned * 0.03).astype(np.int16)  # -30 dB: left as room tone, not as speech
         return cleaned
-
-
-class NoEchoCancellation:
-    """Passes the microphone through: for comparison, and when no reference exists."""
-
-    def cancel(self, mic: np.ndarray, reference: np.ndarray) -> np.ndarray:
-        return mic

@@ -8,7 +8,7 @@ so the coach's audio (which the session is still producing) is always known by t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,7 +105,3 @@ class VirtualMicrophone:
         self._sounds = [(s, x) for s, x in self._sounds if s + len(x) > self._position]  # forget what is over
         samples = np.clip(np.round(mixed), -32768, 32767).astype(np.int16)
         return AudioChunk(samples, self.rate_hz, first / self.rate_hz)
-
-    def __iter__(self) -> Iterator[AudioChunk]:
-        while True:
-            yield self.read_frame()

@@ -121,7 +121,7 @@ class SessionRunner:
         while True:
             listen = self._perform(actions, session) or listen
             if session.finished:
-                self._finish_session(session)
+                self._session_id = None
                 return session.outcome
             deadline = self._deadline(listen)
             heard = self.source.wait(deadline, self.timeline, session.context or "idle")
@@ -159,11 +159,8 @@ class SessionRunner:
         # The user can no longer be heard: say so, and never coach on regardless.
         reason = getattr(self.source, "failure", None) or "input ended"
         self._perform(session.abort(reason, now, say_key="lost_hearing"), session)
-        self._finish_session(session)
-        return session.outcome
-
-    def _finish_session(self, session: Session) -> None:
         self._session_id = None
+        return session.outcome
 
     # ---- performing actions -------------------------------------------------------------
 
