@@ -195,3 +195,27 @@ def test_recognize_a_missing_file_is_one_line(tmp_path):
     assert done.returncode == 2 and done.stderr.strip().endswith("No such file or directory")
     echo = voicecoach("recognize", "--echo", str(tmp_path / "r.wav"), str(tmp_path / "absent.wav"))
     assert echo.returncode == 2 and "--echo needs --stream" in echo.stderr
+
+
+def test_sigterm_mid_session_ends_it_saying_so_and_keeps_the_journal():
+    import signal
+    import time
+
+    from voicecoach import paths
+    from voicecoach.journal import Journal
+
+    proc = subprocess.Popen([sys.executable, "-m", "voicecoach.cli", "run", "--text", "--now"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc.stdin.write("no\nno\n")
+    proc.stdin.flush()
+    deadline = time.monotonic() + 30
+    seen = ""
+    while "numbness between your legs" not in seen and time.monotonic() < deadline:
+        seen += proc.stdout.readline()
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "coach: I have to end the session now." in out
+    (row,) = Journal(paths.journal_path()).sessions()
+    assert (row.outcome, row.detail) == ("interrupted", "terminated by the system")
+    assert row.ended_at is not None

@@ -69,3 +69,28 @@ def test_input_that_ends_while_idle_ends_the_run_quietly(content):
                            source=ScriptedSource([Cue("hello", at_s=1)], clock))
     assert runner.run(start_now=False) is None
     assert [l.who for l in runner.timeline] == ["you"]
+
+
+class DiskFullJournal(Journal):
+    """A real journal whose disk fills up after a number of writes (fault injection)."""
+
+    def __init__(self, path, writes_left):
+        super().__init__(path)
+        self.writes_left = writes_left
+
+    def _write(self, sql, args):
+        if self.writes_left <= 0:
+            from voicecoach.journal import JournalError
+            raise JournalError(f"cannot write to the journal {self.path}: database or disk is full")
+        self.writes_left -= 1
+        return super()._write(sql, args)
+
+
+def test_a_full_disk_ends_the_exercise_and_keeps_what_was_written(content, tmp_path):
+    journal = DiskFullJournal(tmp_path / "j.sqlite3", writes_left=6)  # the session, the screening, a rating
+    cues = answers("no", 15) + [Cue("six", after="rating_before"), Cue("ready", after="ready_prompt")]
+    result = run_script(content, cues, journal=journal)
+    assert result.outcome.outcome == "error" and result.outcome.detail == "cannot write the journal"
+    assert result.keys[-1] == "internal_error"
+    (row,) = Journal(tmp_path / "j.sqlite3").sessions()  # what was written before is all there
+    assert (row.screening, row.rating_before, row.outcome) == ("full", 6, "interrupted")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from dataclasses import replace
 from datetime import datetime
@@ -67,6 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("--device", default=None, help="output device, name or index (see `voicecoach devices`)")
     sub.add_parser("devices", help="list audio input and output devices")
 
+    install = sub.add_parser("install-model", help="download, check and unpack the small English Vosk model")
+    install.add_argument("--url", default=None, help="another model archive (zip)")
+    install.add_argument("--sha256", default=None, help="its SHA-256 (required with --url)")
+    install.add_argument("--models", type=Path, default=None, help="where models live (default: models/)")
+
     recognize = sub.add_parser("recognize", help="what the coach hears in WAV files")
     recognize.add_argument("files", nargs="+", type=Path, metavar="FILE")
     recognize.add_argument("--engine", choices=("vosk", "pocketsphinx"), default=None)
@@ -119,6 +125,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         voice = open_voice(content, config, clock)
         speaker, source = voice.speaker, voice.source
         log.warning("listening%s", "" if args.now else " for the start phrase")
+    signal.signal(signal.SIGTERM, _raise_terminated)  # systemd stops the service with SIGTERM
+    runner = None
     try:
         start_now = args.now
         while True:
@@ -130,9 +138,25 @@ def cmd_run(args: argparse.Namespace) -> int:
                 return 0 if getattr(source, "failure", None) is None else 1
             print(f"(session ended: {outcome.outcome}; waiting for the start phrase)", flush=True)
             start_now = False
+    except Terminated:
+        if runner is not None:
+            runner.shut_down("terminated by the system")
+            if voice is not None:  # let the last words play out, briefly
+                deadline = clock.now() + 8.0
+                while voice.speaker.busy() and clock.now() < deadline:
+                    clock.sleep(0.05)
+        return 0
     finally:
         if voice is not None:
             voice.close()
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: not an Exception, so nothing on the way mistakes it for an internal error."""
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise Terminated()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -256,6 +280,18 @@ def cmd_recognize(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_install_model(args: argparse.Namespace) -> int:
+    from .model_install import ModelSource, install_model
+    from .recognizers import DEFAULT_MODELS_DIR
+
+    if args.url and not args.sha256:
+        raise UsageError("--url needs --sha256: a model is never installed unchecked")
+    source = ModelSource(url=args.url, sha256=args.sha256) if args.url else ModelSource()
+    path = install_model(args.models or DEFAULT_MODELS_DIR, source)
+    print(f"Vosk model ready: {path}")
+    return 0
+
+
 def cmd_devices(args: argparse.Namespace) -> int:
     from .speaker import list_devices
 
@@ -268,7 +304,7 @@ def _dash(value: int | None) -> str:
 
 
 COMMANDS = {"run": cmd_run, "demo": cmd_demo, "history": cmd_history, "say": cmd_say, "devices": cmd_devices,
-            "recognize": cmd_recognize}
+            "recognize": cmd_recognize, "install-model": cmd_install_model}
 
 
 def _errors() -> tuple[type[BaseException], ...]:
@@ -279,9 +315,10 @@ def _errors() -> tuple[type[BaseException], ...]:
     from .tts import TtsError
 
     from .audio import AudioFileError
+    from .model_install import ModelInstallError
 
     return (ContentError, ConfigError, ScenarioError, JournalError, UsageError, PlayerError, TtsError,
-            RecognizerError, AudioDeviceError, AudioFileError)
+            RecognizerError, AudioDeviceError, AudioFileError, ModelInstallError)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -102,6 +102,8 @@ class SessionRunner:
         self.session_start_s = clock.now()
         self._speaking_until_s = clock.now()
         self._session_id: int | None = None
+        self._journal_failed = False
+        self.session: Session | None = None  # the session being run
 
     # ---- one session --------------------------------------------------------------------
 
@@ -110,7 +112,7 @@ class SessionRunner:
 
         Returns how it ended, or None when the input ran out while waiting to start."""
         history = self.fixed_history or (self.journal.history() if self.journal else History())
-        session = Session(self.content, self.settings, history)
+        session = self.session = Session(self.content, self.settings, history)
         self._rate_wpm, self._volume = self.settings.rate_wpm, self.settings.volume
         if start_now:
             self._begin(session)
@@ -120,6 +122,10 @@ class SessionRunner:
         listen: Listen | None = None
         while True:
             listen = self._perform(actions, session) or listen
+            if self._journal_failed and not session.finished and session.context != "idle":
+                # Nothing would be remembered (disk full?): end the exercise rather than go on unrecorded.
+                self._perform(session.abort("cannot write the journal", self.clock.now(),
+                                            say_key="internal_error"), session)
             if session.finished:
                 self._session_id = None
                 return session.outcome
@@ -143,6 +149,15 @@ class SessionRunner:
             except Exception:  # nothing the user says may crash the session: end it safely
                 log.exception("internal error in the session")
                 actions = session.abort("internal error", now, say_key="internal_error")
+
+    def shut_down(self, reason: str) -> None:
+        """The device is going down (SIGTERM): end a running session now, saying so."""
+        session = self.session
+        if session is None or session.finished or session.context == "idle":
+            return
+        self._perform(session.abort(reason, self.clock.now(), say_key="shutting_down", outcome="interrupted"),
+                      session)
+        self._session_id = None
 
     def _begin(self, session: Session) -> None:
         self.session_start_s = self.clock.now()
@@ -191,6 +206,7 @@ class SessionRunner:
             write(self.journal, self._session_id)
         except JournalError as exc:
             log.error("%s", exc)
+            self._journal_failed = True
 
     def _say(self, action: Say) -> None:
         start = max(self.clock.now(), self._speaking_until_s)

@@ -102,14 +102,16 @@ class Session(ScreeningFlow, ExerciseFlow):
             getattr(self, f"_timeout_{self.state.value}")(now)
         return self._flush()
 
-    def abort(self, reason: str, now: float, say_key: str | None = "not_heard_end") -> list[Action]:
-        """End at once because something outside failed (microphone, recognizer)."""
+    def abort(self, reason: str, now: float, say_key: str | None = "not_heard_end",
+              outcome: str = "error") -> list[Action]:
+        """End at once because something outside failed (microphone, recognizer, journal) or the
+        device is shutting down."""
         if self.state is not State.DONE:
             self._out.append(StopSpeaking())
             if say_key:
                 self._say(say_key)
             self._record("event", kind="abort", reason=reason)
-            self._end("error", reason)
+            self._end(outcome, reason)
         return self._flush()
 
     # ---- output helpers -------------------------------------------------------------------

@@ -16,8 +16,8 @@ from voicecoach.recognizers.base import Hypothesis, RecognizerError, Vocabularie
 log = logging.getLogger(__name__)
 
 INSTALL_HINT = (
-    "put an unpacked Vosk model (e.g. vosk-model-small-en-us-0.15 from https://alphacephei.com/vosk/models) "
-    "in models/ or pass its path"
+    "install one with `voicecoach install-model` (needs the network once), or put an unpacked Vosk model "
+    "(e.g. vosk-model-small-en-us-0.15) in models/ or pass its path"
 )
 UNK = "[unk]"
 
