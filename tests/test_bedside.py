@@ -139,3 +139,30 @@ def test_when_the_microphone_dies_the_coach_says_so_and_ends(content, parts):
     outcome = runner.run(start_now=True)
     assert outcome.outcome == "error" and "microphone" in outcome.detail
     assert [l.key for l in runner.timeline if l.who == "coach"][-1] == "lost_hearing"
+
+
+class RecognizerThatBreaks:
+    """The real recognizer, which raises after some audio (fault injection)."""
+
+    def __init__(self, real, feeds_left):
+        self.real, self.feeds_left = real, feeds_left
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+    def feed(self, chunk):
+        self.feeds_left -= 1
+        if self.feeds_left < 0:
+            raise RuntimeError("decoder crashed")
+        return self.real.feed(chunk)
+
+
+def test_when_the_recognizer_raises_the_coach_says_so_and_ends(content, parts):
+    import dataclasses
+
+    broken = dataclasses.replace(parts, recognizer=RecognizerThatBreaks(parts.recognizer, feeds_left=3))
+    scenario = Scenario([], RoomSettings(), USER, replies=CLEAR_SHORT_CHECK)
+    result = run_bedside(content, scenario, broken, history=RETURNING, start_now=True, listen_at_least_s=60.0)
+    assert result.outcome.outcome == "error" and "decoder crashed" in result.outcome.detail
+    assert spoken_keys(result)[-1] == "lost_hearing"
+    assert not any(k.startswith(EXERCISE_KEYS) for k in spoken_keys(result))

@@ -94,3 +94,30 @@ def test_a_full_disk_ends_the_exercise_and_keeps_what_was_written(content, tmp_p
     assert result.keys[-1] == "internal_error"
     (row,) = Journal(tmp_path / "j.sqlite3").sessions()  # what was written before is all there
     assert (row.screening, row.rating_before, row.outcome) == ("full", 6, "interrupted")
+
+
+class SpeakerThatBreaks(TextSpeaker):
+    """The real text speaker, whose speech engine fails after a few lines (fault injection)."""
+
+    def __init__(self, lines_left):
+        super().__init__()
+        self.lines_left = lines_left
+
+    def say(self, text, *, rate_wpm, volume):
+        from voicecoach.tts import TtsError
+
+        if self.lines_left <= 0:
+            raise TtsError("espeak-ng timed out")
+        self.lines_left -= 1
+        return super().say(text, rate_wpm=rate_wpm, volume=volume)
+
+
+def test_when_speech_fails_the_session_ends_and_is_journaled(content, tmp_path):
+    clock = SimulatedClock()
+    journal = Journal(tmp_path / "j.sqlite3")
+    runner = SessionRunner(content, clock=clock, speaker=SpeakerThatBreaks(lines_left=6),
+                           source=ScriptedSource(answers("no", 15), clock), journal=journal)
+    outcome = runner.run(start_now=True)
+    assert (outcome.outcome, outcome.detail) == ("error", "speech failed")
+    (row,) = journal.sessions()
+    assert row.outcome == "error" and row.holds_started == 0

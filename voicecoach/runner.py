@@ -103,6 +103,7 @@ class SessionRunner:
         self._speaking_until_s = clock.now()
         self._session_id: int | None = None
         self._journal_failed = False
+        self._speech_failed = False
         self.session: Session | None = None  # the session being run
 
     # ---- one session --------------------------------------------------------------------
@@ -122,6 +123,8 @@ class SessionRunner:
         listen: Listen | None = None
         while True:
             listen = self._perform(actions, session) or listen
+            if self._speech_failed and not session.finished:
+                self._perform(session.abort("speech failed", self.clock.now(), say_key=None), session)
             if self._journal_failed and not session.finished and session.context != "idle":
                 # Nothing would be remembered (disk full?): end the exercise rather than go on unrecorded.
                 self._perform(session.abort("cannot write the journal", self.clock.now(),
@@ -210,7 +213,11 @@ class SessionRunner:
 
     def _say(self, action: Say) -> None:
         start = max(self.clock.now(), self._speaking_until_s)
-        duration = self.speaker.say(action.text, rate_wpm=self._rate_wpm, volume=self._volume)
+        try:
+            duration = self.speaker.say(action.text, rate_wpm=self._rate_wpm, volume=self._volume)
+        except Exception as exc:  # no voice: the user would lie there waiting for instructions
+            log.error("cannot speak %r: %s", action.text, exc)
+            self._speech_failed, duration = True, 0.0
         line = Line("coach", action.text, start, start + duration, key=action.key)
         self._speaking_until_s = line.end_s
         self.timeline.append(line)
