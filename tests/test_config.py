@@ -28,3 +28,19 @@ def test_without_a_night_volume_the_volume_stays(content):
 def test_bad_voice_settings(content, voice, message):
     with pytest.raises(ConfigError, match=message):
         build_config({"voice": voice}, content.routine, "c.toml")
+
+
+def test_quiet_hours_ignore_the_start_phrase(content):
+    from voicecoach.clock import SimulatedClock
+    from voicecoach.runner import SessionRunner, TextSpeaker
+    from voicecoach.scenario import Cue, ScriptedSource
+
+    config = build_config({"session": {"quiet_hours": "00:30-05:30"}}, content.routine, "c.toml")
+    assert config.quiet_hours == (dt.time(0, 30), dt.time(5, 30))
+    for quiet, started in ((True, False), (False, True)):
+        clock = SimulatedClock()
+        runner = SessionRunner(content, clock=clock, speaker=TextSpeaker(),
+                               source=ScriptedSource([Cue("good morning coach", at_s=1)], clock),
+                               accepts_start=lambda: not quiet)
+        runner.run(start_now=False)
+        assert any(l.key == "start" for l in runner.timeline) is started

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from . import paths
 from .clock import RealClock, SimulatedClock
-from .config import AppConfig, ConfigError, build_config, merge, read_config_file, starting_volume
+from .config import AppConfig, ConfigError, build_config, merge, read_config_file, starting_volume, within
 from .content import Content, load_content
 from .content_errors import ContentError
 from .journal import Journal, JournalError
@@ -132,7 +132,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         while True:
             settings = replace(config.session, volume=starting_volume(config, datetime.now().time()))
             runner = SessionRunner(content, clock=clock, speaker=speaker, source=source, settings=settings,
-                                   journal=journal)
+                                   journal=journal, accepts_start=lambda: config.quiet_hours is None or
+                                   not within(config.quiet_hours, datetime.now().time()))
             outcome = runner.run(start_now=start_now)
             if outcome is None or source.finished:
                 return 0 if getattr(source, "failure", None) is None else 1

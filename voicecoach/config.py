@@ -26,6 +26,7 @@ class AppConfig:
     voice: str = "en-us"  # espeak-ng voice name
     night_volume: float | None = None  # used instead of the volume during the night hours
     night_hours: tuple[dt.time, dt.time] = (dt.time(21, 0), dt.time(7, 0))  # local time, from-to
+    quiet_hours: tuple[dt.time, dt.time] | None = None  # no start phrase accepted then (local time)
     engine: str = "auto"  # auto, vosk or pocketsphinx
     vosk_model: str = ""  # a Vosk model directory; empty: look in models/
     input_device: str = ""  # name or index; empty: the default
@@ -79,6 +80,8 @@ def build_config(raw: dict, routine: Routine, source: str) -> AppConfig:
             changes["hold_s"] = _per_exercise(value, where, routine, "seconds")
         elif key == "rounds":
             changes["rounds"] = _per_exercise(value, where, routine, "rounds")
+        elif key == "quiet_hours":
+            continue  # read below: a device setting, not the session's
         elif key == "rate_stiffness":
             if not isinstance(value, bool):
                 raise ConfigError(f"{where}: must be true or false")
@@ -99,6 +102,8 @@ def build_config(raw: dict, routine: Routine, source: str) -> AppConfig:
     if night is not None:
         night = float(_number(night, f"{source}: voice.night_volume", defaults.min_volume, defaults.max_volume))
     night_hours = _hours(voice.get("night_hours", "21:00-07:00"), f"{source}: voice.night_hours")
+    quiet = session.get("quiet_hours")
+    quiet_hours = _hours(quiet, f"{source}: session.quiet_hours") if quiet is not None else None
     engine = recognizer.get("engine", "auto")
     if engine not in ENGINES:
         raise ConfigError(f"{source}: recognizer.engine: must be one of {', '.join(ENGINES)}, got {engine!r}")
@@ -113,6 +118,7 @@ def build_config(raw: dict, routine: Routine, source: str) -> AppConfig:
         voice=str(voice.get("name", "en-us")),
         night_volume=night,
         night_hours=night_hours,
+        quiet_hours=quiet_hours,
         engine=engine,
         vosk_model=str(recognizer.get("vosk_model", "")),
         input_device=str(audio.get("input_device", "")),
@@ -128,13 +134,17 @@ def _hours(value: object, where: str) -> tuple[dt.time, dt.time]:
     return start, end
 
 
+def within(hours: tuple[dt.time, dt.time], now: dt.time) -> bool:
+    """Whether `now` falls in the span from-to, which may run past midnight."""
+    start, end = hours
+    return start <= now < end if start < end else (now >= start or now < end)
+
+
 def starting_volume(config: AppConfig, now: dt.time) -> float:
     """The volume a session starts at: the night volume during the night hours, if one is set."""
-    if config.night_volume is None:
+    if config.night_volume is None or not within(config.night_hours, now):
         return config.session.volume
-    start, end = config.night_hours
-    at_night = start <= now < end if start < end else (now >= start or now < end)
-    return config.night_volume if at_night else config.session.volume
+    return config.night_volume
 
 
 def read_config_file(path: Path, required: bool) -> dict:

@@ -89,7 +89,8 @@ class SessionRunner:
 
     def __init__(self, content: Content, *, clock: Clock, speaker: Speaker, source: InputSource,
                  settings: SessionSettings | None = None, journal: Journal | None = None,
-                 history: History | None = None, on_line: Callable[[Line, float], None] | None = None) -> None:
+                 history: History | None = None, on_line: Callable[[Line, float], None] | None = None,
+                 accepts_start: Callable[[], bool] = lambda: True) -> None:
         self.content = content
         self.clock = clock
         self.speaker = speaker
@@ -98,6 +99,7 @@ class SessionRunner:
         self.journal = journal
         self.fixed_history = history
         self.on_line = on_line  # called with each line and the session start time, as it is queued
+        self.accepts_start = accepts_start  # False during quiet hours: the start phrase is ignored
         self.timeline: list[Line] = []
         self.session_start_s = clock.now()
         self._speaking_until_s = clock.now()
@@ -143,6 +145,10 @@ class SessionRunner:
                     continue
                 intent = self.content.intents.parse(heard.text, session.context or "idle")
                 if intent is None:  # nothing said after all: keep waiting for the same deadline
+                    actions = []
+                    continue
+                if session.context == "idle" and intent.name == "start" and not self.accepts_start():
+                    log.info("start phrase ignored: quiet hours")
                     actions = []
                     continue
                 self._user_line(heard, intent)
