@@ -219,3 +219,25 @@ def test_sigterm_mid_session_ends_it_saying_so_and_keeps_the_journal():
     (row,) = Journal(paths.journal_path()).sessions()
     assert (row.outcome, row.detail) == ("interrupted", "terminated by the system")
     assert row.ended_at is not None
+
+
+def test_check_reports_speaker_microphone_and_what_it_heard(tmp_path):
+    from test_players import NULL_ALSA_CONF
+
+    conf = tmp_path / "asound.conf"
+    conf.write_text(NULL_ALSA_CONF)  # PortAudio sees one `null` device, for output and for input
+    env = {**os.environ, "ALSA_CONFIG_PATH": str(conf), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-m", "voicecoach.cli", "check", "--seconds", "1"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "recognizer: pocketsphinx" and lines[1].startswith("speaker: said 'This is your coach.")
+    assert any(l.startswith("microphone: 1.0 s recorded; noise floor") for l in lines)
+    assert lines[-1].startswith("heard: ")
+
+
+def test_check_without_a_sound_card_is_one_clear_line():
+    if Path("/proc/asound/cards").exists() and "no soundcards" not in Path("/proc/asound/cards").read_text():
+        pytest.skip("this machine has a sound card")
+    done = voicecoach("check")
+    assert done.returncode == 2 and done.stderr.strip().splitlines()[-1].startswith("voicecoach: error: no audio")

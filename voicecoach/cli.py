@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("--tts", choices=("auto", "pyttsx3", "espeak"), default="auto", help="speech renderer")
     say.add_argument("--device", default=None, help="output device, name or index (see `voicecoach devices`)")
     sub.add_parser("devices", help="list audio input and output devices")
+    check = sub.add_parser("check", parents=[common], help="play a phrase, record, and report levels and what was heard")
+    check.add_argument("--seconds", type=float, default=4.0, help="how long to record")
 
     install = sub.add_parser("install-model", help="download, check and unpack the small English Vosk model")
     install.add_argument("--url", default=None, help="another model archive (zip)")
@@ -293,6 +295,15 @@ def cmd_install_model(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from .check import run_check
+
+    content, config = load_settings(args)
+    for line in run_check(content, config, seconds=args.seconds):
+        print(line, flush=True)
+    return 0
+
+
 def cmd_devices(args: argparse.Namespace) -> int:
     from .speaker import list_devices
 
@@ -305,7 +316,8 @@ def _dash(value: int | None) -> str:
 
 
 COMMANDS = {"run": cmd_run, "demo": cmd_demo, "history": cmd_history, "say": cmd_say, "devices": cmd_devices,
-            "recognize": cmd_recognize, "install-model": cmd_install_model}
+            "recognize": cmd_recognize, "install-model": cmd_install_model,
+            "check": cmd_check}
 
 
 def _errors() -> tuple[type[BaseException], ...]:

@@ -262,7 +262,7 @@ PHRASE_KEYS = (
     "waiting", "start", "disclaimer", "how_to_talk", "rating_before", "rating_after", "rating_ack",
     "rating_skipped", "rules_intro", "rules", "rules_pain", "ready_prompt", "check_in", "asleep_end",
     "hold_count", "hold_done", "side_change", "round_next", "pause_ack", "resume_ack", "stop_ack",
-    "stop_menu", "restart_side", "confirm_stop", "not_heard_end", "lost_hearing", "shutting_down", "internal_error", "pain_release", "pain_question",
+    "stop_menu", "restart_side", "confirm_stop", "not_heard_end", "lost_hearing", "shutting_down", "check_prompt", "internal_error", "pain_release", "pain_question",
     "pain_advice_serious", "pain_advice", "help_exercise", "help_yesno", "help_rating", "why", "unclear",
     "slower", "faster", "slowest", "fastest", "louder", "quieter", "loudest", "quietest", "longer",
     "shorter", "longest", "shortest", "how_long_hold", "how_long_session", "how_long_screening",
