@@ -292,13 +292,20 @@ class ExerciseFlow:
             self._timeout_confirm_stop(now)
 
     def _timeout_confirm_stop(self, now: float) -> None:
+        self._ask_again_or_give_up(self._ask_confirm_stop, self._unanswered_confirm_stop, "confirm_stop")
+
+    def _unanswered_confirm_stop(self) -> None:
+        self._say("not_heard_end")
+        self._end("stopped", "no answer to 'do you want to stop?'")
+
+    def _ask_again_or_give_up(self, ask, give_up, during: str) -> None:
+        """Ask once more; after too many tries with no clear answer, journal it and give up."""
         self._attempts += 1
         if self._attempts >= self.settings.max_attempts - 1:
-            self._record("event", kind="no_answer", during="confirm_stop")
-            self._say("not_heard_end")
-            self._end("stopped", "no answer to 'do you want to stop?'")
+            self._record("event", kind="no_answer", during=during)
+            give_up()
         else:
-            self._ask_confirm_stop()
+            ask()
 
     def _stop(self, now: float) -> None:
         self._out.append(StopSpeaking())
@@ -330,12 +337,7 @@ class ExerciseFlow:
             self._timeout_stop_menu(now)
 
     def _timeout_stop_menu(self, now: float) -> None:
-        self._attempts += 1
-        if self._attempts >= self.settings.max_attempts - 1:
-            self._record("event", kind="no_answer", during="stop_menu")
-            self._close_early("stopped")
-        else:
-            self._ask_stop_menu()
+        self._ask_again_or_give_up(self._ask_stop_menu, lambda: self._close_early("stopped"), "stop_menu")
 
     def _check_in(self, now: float, attempt: int) -> None:
         self._attempts = attempt
