@@ -240,16 +240,25 @@ class _EngineWorker:
         self._errors.clear()
         with tempfile.TemporaryDirectory(prefix="voicecoach-pyttsx3-") as tmp:
             out = Path(tmp) / "line.wav"
-            # pyttsx3's loop sometimes ends before the line is synthesized (a Cancel left over
-            # from the previous line), leaving no or an empty file: try again, a few times.
+            # pyttsx3's loop sometimes ends before the line is fully synthesized (a Cancel left
+            # over from the previous line; seen more under load), leaving an empty or a cut-short
+            # file. A fault only ever shortens the audio, so a line is accepted once two renders
+            # agree on its length, else the longest of a few is kept.
+            best: AudioChunk | None = None
             for _ in range(_PYTTSX3_ATTEMPTS):
                 out.unlink(missing_ok=True)
                 self._run_once(engine, job, out)
                 if self._errors:
                     raise TtsError(f"pyttsx3 failed to render {_short(job.text)}: {self._errors[0]}")
-                if self.retired or (out.exists() and out.stat().st_size > 44):
+                if self.retired:
                     break
-            return _read_rendered(out, "pyttsx3", job.text)
+                if out.exists() and out.stat().st_size > 44:
+                    chunk = _read_rendered(out, "pyttsx3", job.text)
+                    if best is not None and abs(len(chunk.samples) - len(best.samples)) <= 0.02 * len(best.samples):
+                        return chunk if len(chunk.samples) > len(best.samples) else best
+                    if best is None or len(chunk.samples) > len(best.samples):
+                        best = chunk
+            return best if best is not None else _read_rendered(out, "pyttsx3", job.text)
 
     @staticmethod
     def _run_once(engine, job: _Job, out: Path) -> None:
@@ -265,7 +274,7 @@ class _EngineWorker:
                 sys.stdout = saved_stdout
 
 
-_PYTTSX3_ATTEMPTS = 3
+_PYTTSX3_ATTEMPTS = 4
 
 
 class Pyttsx3Renderer:
