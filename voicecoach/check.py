@@ -13,22 +13,19 @@ from .config import AppConfig
 from .content import Content
 from .listener import Listener
 from .players import SoundDevicePlayer, SoundDeviceSettings
-from .recognizers import make_recognizer, vocabularies_from_table
 from .sources import MicrophoneSettings, MicrophoneSource
 from .speaker import Speaker, SpeakerSettings
 from .tts import VoiceSettings, default_renderer
 from .vad import level_db
-from .voice import _device
+from .voice import configured_recognizer, device_choice
 
 
 def run_check(content: Content, config: AppConfig, *, seconds: float = 4.0) -> Iterator[str]:
     """Lines of a report; raises the usual one-line errors when a device or model is missing."""
     clock = RealClock()
-    recognizer = make_recognizer(vocabularies_from_table(content.intents),
-                                 engine=None if config.engine == "auto" else config.engine,
-                                 vosk_model=config.vosk_model or None, context="exercise")
+    recognizer = configured_recognizer(content, config, context="exercise")
     yield f"recognizer: {recognizer.name}"
-    with SoundDevicePlayer(SoundDeviceSettings(device=_device(config.output_device)), clock=clock) as player:
+    with SoundDevicePlayer(SoundDeviceSettings(device=device_choice(config.output_device)), clock=clock) as player:
         speaker = Speaker(default_renderer("auto"), player,
                           settings=SpeakerSettings(voice=VoiceSettings(voice=config.voice), volume=config.session.volume))
         prompt = content.phrases.say("check_prompt")
@@ -37,7 +34,7 @@ def run_check(content: Content, config: AppConfig, *, seconds: float = 4.0) -> I
             clock.sleep(0.05)
         yield f"speaker: said {prompt!r} ({duration:.1f} s) at volume {config.session.volume:.2f}"
     frames_needed = int(seconds * SAMPLE_RATE_HZ / 480)
-    microphone = MicrophoneSource(MicrophoneSettings(device=_device(config.input_device)))
+    microphone = MicrophoneSource(MicrophoneSettings(device=device_choice(config.input_device)))
     frames = list(itertools.islice(iter(microphone), frames_needed))
     recording = AudioChunk(np.concatenate([f.samples for f in frames]), SAMPLE_RATE_HZ)
     yield from _levels(recording)

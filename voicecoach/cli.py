@@ -196,14 +196,12 @@ def _voice_demo(content: Content, config: AppConfig, scenario, journal: Journal,
     import time
 
     from .bedside import BedsideParts, run_bedside, save_outputs
-    from .recognizers import make_recognizer, vocabularies_from_table
     from .tts import EspeakRenderer, VoiceSettings, default_renderer
     from .tts_cache import TtsCache
+    from .voice import configured_recognizer
 
     started = time.perf_counter()
-    recognizer = make_recognizer(vocabularies_from_table(content.intents),
-                                 engine=None if config.engine == "auto" else config.engine,
-                                 vosk_model=config.vosk_model or None, context="idle")
+    recognizer = configured_recognizer(content, config, context="idle")
     parts = BedsideParts(recognizer=recognizer, coach_renderer=default_renderer("auto"),
                          user_renderer=EspeakRenderer(), cache=TtsCache(),
                          coach_voice=VoiceSettings(voice=config.voice))
@@ -262,8 +260,9 @@ def cmd_say(args: argparse.Namespace) -> int:
         write_wav(args.out, AudioChunk(np.round(chunk.samples * gain).astype(np.int16), chunk.rate_hz))
         print(f"{args.out}: {chunk.duration_s:.2f} s at {chunk.rate_hz} Hz")
         return 0
-    device = int(args.device) if args.device and args.device.isdigit() else args.device
-    with SoundDevicePlayer(SoundDeviceSettings(device=device)) as player:
+    from .voice import device_choice
+
+    with SoundDevicePlayer(SoundDeviceSettings(device=device_choice(args.device or ""))) as player:
         speaker = Speaker(renderer, player, TtsCache(), SpeakerSettings(voice=voice, volume=args.volume or 0.8))
         speaker.say(args.text)
         while speaker.busy():

@@ -11,7 +11,7 @@ import numpy as np
 from .audio import SAMPLE_RATE_HZ, read_wav, resample
 from .echo import EchoGate, SpeexEchoCanceller
 from .intents import IntentTable
-from .listener import Listener
+from .listener import UNCLEAR_TEXT, Listener
 from .recognizers import make_recognizer, vocabularies_from_table
 from .sources import FileSource
 
@@ -32,7 +32,7 @@ def _whole(table, recognizer, path: Path, context: str, as_json: bool) -> str:
     hypothesis = recognizer.decode(resample(read_wav(path), SAMPLE_RATE_HZ))
     intent = table.parse(hypothesis.text, context) if hypothesis.text else None
     if intent is None and hypothesis.heard_other:
-        intent = table.parse("<unclear>", context)
+        intent = table.parse(UNCLEAR_TEXT, context)
     record = {"file": str(path), "text": hypothesis.text, "intent": intent.name if intent else None,
               "value": intent.value if intent else None, "confidence": round(float(hypothesis.confidence), 3)}
     if as_json:

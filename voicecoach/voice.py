@@ -25,10 +25,18 @@ from .tts import VoiceSettings, default_renderer
 from .tts_cache import TtsCache
 
 
-def _device(name: str) -> str | int | None:
+def device_choice(name: str) -> str | int | None:
+    """A configured or typed device: None for the default, an index, or part of a name."""
     if not name:
         return None
     return int(name) if name.isdigit() else name
+
+
+def configured_recognizer(content: Content, config: AppConfig, *, context: str):
+    """The recognizer the config asks for ("auto": Vosk when a model is there), for the content's vocabulary."""
+    return make_recognizer(vocabularies_from_table(content.intents),
+                           engine=None if config.engine == "auto" else config.engine,
+                           vosk_model=config.vosk_model or None, context=context)
 
 
 class MicrophoneClock:
@@ -56,15 +64,13 @@ class VoiceParts:
 
 def open_voice(content: Content, config: AppConfig, clock: Clock) -> VoiceParts:
     """Open the recognizer, the speaker and the microphone (in that order: cheapest failure first)."""
-    recognizer = make_recognizer(vocabularies_from_table(content.intents),
-                                 engine=None if config.engine == "auto" else config.engine,
-                                 vosk_model=config.vosk_model or None, context="idle")
+    recognizer = configured_recognizer(content, config, context="idle")
     renderer = default_renderer("auto")
-    player = SoundDevicePlayer(SoundDeviceSettings(device=_device(config.output_device)), clock=clock)
+    player = SoundDevicePlayer(SoundDeviceSettings(device=device_choice(config.output_device)), clock=clock)
     voice = VoiceSettings(voice=config.voice, rate_wpm=config.session.rate_wpm)
     speaker = Speaker(renderer, player, TtsCache(), SpeakerSettings(voice=voice, volume=config.session.volume))
     speaker.prerender(_common_lines(content))
-    microphone = MicrophoneSource(MicrophoneSettings(device=_device(config.input_device)))
+    microphone = MicrophoneSource(MicrophoneSettings(device=device_choice(config.input_device)))
     placement = MicrophoneClock(clock)
 
     def reference(frame: AudioChunk) -> np.ndarray:
