@@ -124,7 +124,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         from .voice import open_voice
 
-        voice = open_voice(content, config, clock)
+        voice = open_voice(content, config, clock, tell_user=args.now)  # someone is waiting to hear
         speaker, source = voice.speaker, voice.source
         log.warning("listening%s", "" if args.now else " for the start phrase")
     signal.signal(signal.SIGTERM, _raise_terminated)  # systemd stops the service with SIGTERM

@@ -29,8 +29,9 @@ class AppConfig:
     quiet_hours: tuple[dt.time, dt.time] | None = None  # no start phrase accepted then (local time)
     engine: str = "auto"  # auto, vosk or pocketsphinx
     vosk_model: str = ""  # a Vosk model directory; empty: look in models/
-    input_device: str = ""  # name or index; empty: the default
+    input_device: str = ""  # name, index or ALSA card (plughw:CARD=...); empty: the default
     output_device: str = ""
+    wait_for_devices_s: float = 30.0  # how long `run` keeps trying to open absent or busy devices
 
 
 SESSION_NUMBERS = {  # [session] keys: (low, high)
@@ -111,8 +112,9 @@ def build_config(raw: dict, routine: Routine, source: str) -> AppConfig:
         if key not in ("engine", "vosk_model"):
             raise ConfigError(f"{source}: recognizer.{key}: unknown setting")
     for key in audio:
-        if key not in ("input_device", "output_device"):
+        if key not in ("input_device", "output_device", "wait_for_devices_s"):
             raise ConfigError(f"{source}: audio.{key}: unknown setting")
+    wait_s = float(_number(audio.get("wait_for_devices_s", 30.0), f"{source}: audio.wait_for_devices_s", 0, 3600))
     return AppConfig(
         session=replace(defaults, **changes),
         voice=str(voice.get("name", "en-us")),
@@ -123,6 +125,7 @@ def build_config(raw: dict, routine: Routine, source: str) -> AppConfig:
         vosk_model=str(recognizer.get("vosk_model", "")),
         input_device=str(audio.get("input_device", "")),
         output_device=str(audio.get("output_device", "")),
+        wait_for_devices_s=wait_s,
     )
 
 

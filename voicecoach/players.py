@@ -19,6 +19,7 @@ from typing import Protocol
 import numpy as np
 
 from voicecoach.audio import AudioChunk, resample, write_wav
+from voicecoach.audio_devices import load_sounddevice, resolve_device
 from voicecoach.clock import Clock, RealClock
 
 NO_DEVICE_HINT = "write speech to a file with `voicecoach say --out FILE.wav` or try `voicecoach demo`"
@@ -179,7 +180,7 @@ class WavTimelinePlayer:
 def import_sounddevice():
     """sounddevice, imported on first use, with the install command when PortAudio is missing."""
     try:
-        import sounddevice
+        sounddevice = load_sounddevice()
     except (ImportError, OSError) as exc:
         raise PlayerError(
             f"sounddevice cannot load PortAudio ({exc}); install it: apt-get install libportaudio2"
@@ -232,7 +233,8 @@ class SoundDevicePlayer:
     clock time at stream start + frames written / rate.
     """
 
-    def __init__(self, settings: SoundDeviceSettings = SoundDeviceSettings(), *, clock: Clock | None = None) -> None:
+    def __init__(self, settings: SoundDeviceSettings = SoundDeviceSettings(), *, clock: Clock | None = None,
+                 sounddevice_module=None) -> None:
         self.settings = settings
         self.clock = clock or RealClock()
         self.volume = 1.0
@@ -246,7 +248,7 @@ class SoundDevicePlayer:
         self._content_frames = 0  # coach frames written, ever
         self._origin_s = 0.0
         self._drain_until = 0.0  # monotonic time the device buffer empties after the last audio
-        self._sd = import_sounddevice()
+        self._sd = sounddevice_module or import_sounddevice()
         self._stream = self._open()
         self.rate_hz = int(self._stream.samplerate)
         self.latency_s = float(self._stream.latency)  # seconds the device buffers
@@ -254,12 +256,13 @@ class SoundDevicePlayer:
     def _open(self):
         sd, s = self._sd, self.settings
         try:
-            info = sd.query_devices(s.device, "output")
+            device = resolve_device(s.device, "output", sd)
+            info = sd.query_devices(device, "output")
             rate_hz = s.rate_hz or int(info["default_samplerate"])
             return sd.OutputStream(
                 samplerate=rate_hz,
                 blocksize=s.block_frames,
-                device=s.device,
+                device=device,
                 channels=1,
                 dtype="int16",
                 latency=s.latency,

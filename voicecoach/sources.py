@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from voicecoach.audio import SAMPLE_RATE_HZ, AudioChunk, read_wav, resample
+from voicecoach.audio_devices import load_sounddevice, resolve_device
 from voicecoach.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ class MicrophoneSettings:
 
 def _import_sounddevice():
     try:
-        import sounddevice  # deferred: it loads PortAudio
+        sounddevice = load_sounddevice()  # deferred: it loads PortAudio
     except OSError as exc:  # sounddevice raises OSError when libportaudio is missing
         raise AudioDeviceError(
             f"cannot load PortAudio ({exc}); install it with: apt-get install libportaudio2"
@@ -117,7 +118,7 @@ class MicrophoneSource:
         sd = self._sd or _import_sounddevice()
         s = self.settings
         try:
-            device = sd.query_devices(s.device, kind="input")
+            device = sd.query_devices(resolve_device(s.device, "input", sd), kind="input")
             return sd.RawInputStream(
                 samplerate=s.rate_hz, blocksize=s.frame_samples, device=device["index"],
                 channels=1, dtype="int16", callback=self._callback,

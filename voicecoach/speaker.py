@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from voicecoach.audio_devices import ALSA_CARDS, alsa_cards
 from voicecoach.players import NO_DEVICE_HINT, Player, import_sounddevice
 from voicecoach.tts import Renderer, VoiceSettings, clamp_rate_wpm
 from voicecoach.tts_cache import TtsCache
@@ -119,6 +120,9 @@ def list_devices() -> str:
             rate = int(d["default_samplerate"])
             lines.append(f"  {mark} {d['index']:>2}  {d['name']}  ({d[channels_key]} ch, {rate} Hz)")
     lines.append("* = default. Choose one by index or by part of its name.")
+    cards = alsa_cards(ALSA_CARDS.read_text()) if ALSA_CARDS.exists() else {}
+    if cards:  # a card's name survives reboots and re-plugging; its number and index may not
+        lines.append("Or by sound card: " + ", ".join(f"plughw:CARD={card}" for card in cards))
     return "\n".join(lines)
 
 

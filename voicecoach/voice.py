@@ -7,23 +7,27 @@ clear error and nothing half-starts.
 from __future__ import annotations
 
 import itertools
+import logging
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 from .audio import SAMPLE_RATE_HZ, AudioChunk
+from .audio_devices import Backoff, open_with_backoff, rescan
 from .clock import Clock
 from .config import AppConfig
 from .content import Content
 from .echo import EchoGate, SpeexEchoCanceller
 from .listener import Listener, ListenerSource
-from .players import SoundDevicePlayer, SoundDeviceSettings, played_window
+from .players import PlayerError, SoundDevicePlayer, SoundDeviceSettings, import_sounddevice, played_window
 from .recognizers import make_recognizer, vocabularies_from_table
-from .sources import MicrophoneSettings, MicrophoneSource
+from .sources import AudioDeviceError, MicrophoneSettings, MicrophoneSource
 from .speaker import Speaker, SpeakerSettings
 from .tts import VoiceSettings, default_renderer
 from .tts_cache import TtsCache
 
+log = logging.getLogger(__name__)
 
 def device_choice(name: str) -> str | int | None:
     """A configured or typed device: None for the default, an index, or part of a name."""
@@ -62,26 +66,71 @@ class VoiceParts:
         self.player.close()
 
 
-def open_voice(content: Content, config: AppConfig, clock: Clock) -> VoiceParts:
-    """Open the recognizer, the speaker and the microphone (in that order: cheapest failure first)."""
+def open_voice(content: Content, config: AppConfig, clock: Clock, *, tell_user: bool = False,
+               sounddevice_module=None) -> VoiceParts:
+    """Load the recognizer and the voice, then open the speaker and the microphone.
+
+    The sound devices are opened together and retried with back-off for the configured
+    time (a USB card may appear late, or be busy), with PortAudio rescanned between
+    attempts. When the microphone stays unavailable and `tell_user` is set (someone asked
+    for a session), the coach says so on the speaker before the error is raised.
+    """
     recognizer = configured_recognizer(content, config, context="idle")
-    renderer = default_renderer("auto")
-    player = SoundDevicePlayer(SoundDeviceSettings(device=device_choice(config.output_device)), clock=clock)
+    renderer, cache = default_renderer("auto"), TtsCache()
     voice = VoiceSettings(voice=config.voice, rate_wpm=config.session.rate_wpm)
-    speaker = Speaker(renderer, player, TtsCache(), SpeakerSettings(voice=voice, volume=config.session.volume))
-    speaker.prerender(_common_lines(content))
-    microphone = MicrophoneSource(MicrophoneSettings(device=device_choice(config.input_device)))
+    cache.prerender(renderer, _common_lines(content), voice)
+    sd = sounddevice_module or import_sounddevice()
+    output = SoundDeviceSettings(device=device_choice(config.output_device))
+    microphone = MicrophoneSettings(device=device_choice(config.input_device))
+
+    def open_devices() -> tuple[SoundDevicePlayer, Iterator[AudioChunk]]:
+        player = SoundDevicePlayer(output, clock=clock, sounddevice_module=sd)
+        try:
+            frames = iter(MicrophoneSource(microphone, sounddevice_module=sd))
+            first = next(frames)  # opens the device now: a missing microphone fails before a word is said
+        except BaseException:
+            player.close()
+            raise
+        return player, itertools.chain([first], frames)
+
+    def speaker_on(player: SoundDevicePlayer) -> Speaker:
+        return Speaker(renderer, player, cache, SpeakerSettings(voice=voice, volume=config.session.volume))
+
+    try:
+        player, frames = open_with_backoff(
+            open_devices, retry_on=(AudioDeviceError, PlayerError), clock=clock,
+            backoff=Backoff(give_up_after_s=config.wait_for_devices_s), before_retry=lambda: rescan(sd))
+    except AudioDeviceError:  # the microphone: the speaker may still work
+        if tell_user:
+            _say_and_wait(content.phrases.say("no_microphone"), lambda: speaker_on(
+                SoundDevicePlayer(output, clock=clock, sounddevice_module=sd)), clock)
+        raise
+    speaker = speaker_on(player)
     placement = MicrophoneClock(clock)
 
     def reference(frame: AudioChunk) -> np.ndarray:
         return played_window(player.played(), placement.start_s(frame), len(frame.samples), SAMPLE_RATE_HZ)
 
-    frames = iter(microphone)
-    first = next(frames)  # opens the device now: a missing microphone fails before a word is said
     listener = Listener(recognizer, content.intents, echo_canceller=SpeexEchoCanceller(SAMPLE_RATE_HZ),
                         echo_gate=EchoGate())
-    source = ListenerSource(itertools.chain([first], frames), listener, clock, reference=reference)
+    source = ListenerSource(frames, listener, clock, reference=reference)
     return VoiceParts(speaker, source, player)
+
+
+def _say_and_wait(line: str, open_speaker: Callable[[], Speaker], clock: Clock, *, longest_s: float = 15.0) -> None:
+    """Say one line on a speaker opened for it, if it opens, and wait until it is said."""
+    try:
+        speaker = open_speaker()
+    except PlayerError as exc:
+        log.warning("could not say %r either: %s", line, exc)
+        return
+    try:
+        speaker.say(line)
+        deadline = clock.now() + longest_s
+        while speaker.busy() and clock.now() < deadline:
+            clock.sleep(0.05)
+    finally:
+        speaker.player.close()
 
 
 def _common_lines(content: Content) -> list[str]:
