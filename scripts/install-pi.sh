@@ -6,7 +6,13 @@
 #      fails cleanly and the coach keeps the embedded PocketSphinx model;
 #   3. a systemd service that runs `voicecoach run` as this user (in the audio group),
 #      restarts it on failure and retries until the audio devices are there.
-source "$(dirname "$0")/_bootstrap.sh"
+# `scripts/install-pi.sh --print-unit` only prints the unit it would install.
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+user=${SUDO_USER:-$(id -un)}
+unit=$(sed -e "s#@USER@#$user#g" -e "s#@ROOT@#$ROOT#g" "$ROOT/scripts/voicecoach.service")
+if [ "${1:-}" = "--print-unit" ]; then printf '%s\n' "$unit"; exit 0; fi
+
+source "$ROOT/scripts/_bootstrap.sh"
 cd "$ROOT"
 
 if voicecoach install-model; then
@@ -15,8 +21,6 @@ else
   echo "voicecoach: no Vosk model (see the line above); the coach uses PocketSphinx" >&2
 fi
 
-user=${SUDO_USER:-$(id -un)}
-unit=$(sed -e "s#@USER@#$user#g" -e "s#@ROOT@#$ROOT#g" "$ROOT/scripts/voicecoach.service")
 if [ "$(id -u)" = 0 ]; then sudo=(); else sudo=(sudo); fi
 if ! command -v systemctl >/dev/null 2>&1 || [ ! -d /run/systemd/system ]; then
   echo "voicecoach: no systemd here; run it by hand: $ROOT/.venv/bin/voicecoach run" >&2

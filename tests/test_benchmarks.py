@@ -1,0 +1,33 @@
+"""The device benchmarks still run and print their figures (tiny settings; the figures are in the README)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def bench(*args: str) -> str:
+    done = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.slow
+def test_bench_device_counts_false_starts_over_a_short_night():
+    out = bench("scripts/bench_device.py", "--hours", "0.05", "--every", "20")
+    assert re.search(r"false starts: +0\.0% \(0/\d+", out), out
+    assert re.search(r"CPU real-time factor \(one core\): 0\.\d+", out), out
+
+
+@pytest.mark.slow
+def test_bench_session_measures_start_up_idle_and_a_whole_session():
+    out = bench("scripts/bench_session.py", "--engines", "pocketsphinx", "--idle-minutes", "0.5", "--starts", "1")
+    assert re.search(r"start-up to the first word: \d+\.\d+ s cold, \d+\.\d+ s warm", out), out
+    assert re.search(r"idle \(\d+ min\): CPU real-time factor 0\.\d+", out), out
+    assert re.search(r"session \(\d+ s, completed\): whole process 0\.\d+", out), out
