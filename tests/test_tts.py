@@ -11,6 +11,7 @@ from voicecoach.tts import (
     MIN_RATE_WPM,
     EspeakRenderer,
     EspeakSettings,
+    FallbackRenderer,
     Pyttsx3Renderer,
     Pyttsx3Settings,
     TtsError,
@@ -194,6 +195,52 @@ def test_default_renderer_choices():
 
     assert isinstance(default_renderer("espeak"), EspeakRenderer)
     assert isinstance(default_renderer("pyttsx3"), Pyttsx3Renderer)
-    assert isinstance(default_renderer(), Pyttsx3Renderer)  # pyttsx3 first when it works
+    auto = default_renderer()  # pyttsx3 first when it works, the espeak-ng program behind it
+    assert isinstance(auto, FallbackRenderer) and isinstance(auto.primary, Pyttsx3Renderer)
+    assert isinstance(auto.backup, EspeakRenderer) and auto.engine_id == auto.primary.engine_id
     with pytest.raises(ValueError, match="unknown speech engine"):
         default_renderer("festival")
+
+
+class StuckAfter:
+    """A real renderer that gets stuck after a few lines (fault injection)."""
+
+    def __init__(self, renderer, lines: int) -> None:
+        self.renderer, self.lines = renderer, lines
+
+    @property
+    def engine_id(self) -> str:
+        return self.renderer.engine_id
+
+    def render(self, text, voice):
+        if self.lines <= 0:
+            raise TtsTimeout("pyttsx3 took longer than 10 s")
+        self.lines -= 1
+        return self.renderer.render(text, voice)
+
+
+def test_a_failing_speech_engine_is_backed_up_by_the_other_one():
+    broken = Pyttsx3Renderer(Pyttsx3Settings(driver="dummy", timeout_s=5))
+    fallback = FallbackRenderer(broken, EspeakRenderer())
+    assert rms(fallback.render("hello there", VoiceSettings())) > 500 and fallback.fallbacks == 1
+    with pytest.raises(TtsError):  # both gone: the caller (the runner) ends the session
+        FallbackRenderer(broken, StuckAfter(EspeakRenderer(), 0)).render("hello", VoiceSettings())
+
+
+def test_a_session_goes_on_in_the_backup_voice_when_pyttsx3_gets_stuck(content):
+    from voicecoach.clock import SimulatedClock
+    from voicecoach.players import WavTimelinePlayer
+    from voicecoach.runner import SessionRunner
+    from voicecoach.scenario import ScriptedSource
+    from voicecoach.speaker import Speaker
+
+    from driver import answers
+
+    clock = SimulatedClock()
+    renderer = FallbackRenderer(StuckAfter(Pyttsx3Renderer(), 2), EspeakRenderer())
+    runner = SessionRunner(content, clock=clock, speaker=Speaker(renderer, WavTimelinePlayer(clock)),
+                           source=ScriptedSource(answers("not sure", 1), clock))
+    outcome = runner.run(start_now=True)
+    assert outcome.outcome != "error" and renderer.fallbacks > 3
+    said = [line for line in runner.timeline if line.who == "coach"]
+    assert len(said) > 5 and all(line.end_s > line.start_s for line in said)  # every line had a voice

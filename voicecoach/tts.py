@@ -8,6 +8,7 @@ re-creating the engine when it fails. Both give 16-bit mono audio at 22050 Hz.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import subprocess
 import sys
@@ -21,6 +22,8 @@ from typing import Protocol
 import numpy as np
 
 from voicecoach.audio import AudioChunk, AudioFileError, read_wav
+
+log = logging.getLogger(__name__)
 
 MIN_RATE_WPM = 110  # slower than this drags; words per minute
 MAX_RATE_WPM = 200  # faster than this is no longer calm (matches SessionSettings.max_rate_wpm)
@@ -357,17 +360,46 @@ def _import_pyttsx3(driver: str | None) -> None:
         raise TtsUnavailable(f"pyttsx3 found no espeak-ng library ({exc}); {INSTALL_HINT}") from exc
 
 
+class FallbackRenderer:
+    """Renders with `primary`; a line it fails on (error or time-out) is rendered by `backup`.
+
+    pyttsx3 runs in this process and the espeak-ng program in its own, so one stuck or
+    crashed engine does not leave someone in a stretch waiting in silence. Both speak with
+    espeak-ng's voices, so a line from the backup sounds the same and may share the cache.
+    """
+
+    def __init__(self, primary: Renderer, backup: Renderer) -> None:
+        self.primary, self.backup = primary, backup
+        self.fallbacks = 0
+
+    @property
+    def engine_id(self) -> str:
+        return self.primary.engine_id
+
+    def render(self, text: str, voice: VoiceSettings) -> AudioChunk:
+        try:
+            return self.primary.render(text, voice)
+        except TtsError as exc:
+            self.fallbacks += 1
+            log.warning("speech: %s; saying it with the backup engine", exc)
+            return self.backup.render(text, voice)
+
+
 def default_renderer(engine: str = "auto") -> Renderer:
-    """The renderer for `engine` ("pyttsx3", "espeak" or "auto": pyttsx3, else the espeak-ng CLI)."""
+    """The renderer for `engine`: "pyttsx3", "espeak" (the espeak-ng program), or "auto":
+    pyttsx3 with the espeak-ng program as its backup, or whichever of the two is there."""
     if engine not in ("auto", "pyttsx3", "espeak"):
         raise ValueError(f"unknown speech engine {engine!r}: use pyttsx3, espeak or auto")
+    has_cli = shutil.which("espeak-ng") is not None
     if engine in ("auto", "pyttsx3"):
         try:
-            return Pyttsx3Renderer()
+            primary = Pyttsx3Renderer()
         except TtsUnavailable:
             if engine == "pyttsx3":
                 raise
-    if shutil.which("espeak-ng") is None:
+        else:
+            return FallbackRenderer(primary, EspeakRenderer()) if engine == "auto" and has_cli else primary
+    if not has_cli:
         raise TtsUnavailable(f"no speech engine found (espeak-ng missing); {INSTALL_HINT}")
     return EspeakRenderer()
 
@@ -378,6 +410,7 @@ __all__ = [
     "MIN_RATE_WPM",
     "EspeakRenderer",
     "EspeakSettings",
+    "FallbackRenderer",
     "Pyttsx3Renderer",
     "Pyttsx3Settings",
     "Renderer",
