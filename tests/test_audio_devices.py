@@ -179,6 +179,7 @@ class FakeSoundCard:
         self.rescans += 1
 
 
+@pytest.mark.slow
 def test_a_busy_microphone_at_start_is_waited_for_and_then_used(content):
     card, clock = FakeSoundCard(input_busy=3), SimulatedClock()
     voice = open_voice(content, AppConfig(wait_for_devices_s=30), clock, sounddevice_module=card)
@@ -188,6 +189,7 @@ def test_a_busy_microphone_at_start_is_waited_for_and_then_used(content):
     voice.close()
 
 
+@pytest.mark.slow
 def test_a_microphone_busy_for_good_is_told_on_the_speaker_and_nothing_stays_open(content):
     card, clock = FakeSoundCard(input_busy=float("inf")), SimulatedClock()
     with pytest.raises(AudioDeviceError, match="Device unavailable"):
@@ -199,6 +201,7 @@ def test_a_microphone_busy_for_good_is_told_on_the_speaker_and_nothing_stays_ope
     assert card.open_streams == []
 
 
+@pytest.mark.slow
 def test_without_someone_waiting_a_missing_microphone_says_nothing(content):
     card = FakeSoundCard(input_busy=float("inf"))
     with pytest.raises(AudioDeviceError):
@@ -206,6 +209,7 @@ def test_without_someone_waiting_a_missing_microphone_says_nothing(content):
     assert not any(np.any(block) for block in card.played) and card.open_streams == []
 
 
+@pytest.mark.slow
 def test_a_busy_speaker_for_good_is_a_player_error_and_nothing_stays_open(content):
     card = FakeSoundCard(output_busy=float("inf"))
     with pytest.raises(PlayerError, match="Device unavailable"):
@@ -224,6 +228,7 @@ def _alsa_env(conf: Path) -> dict[str, str]:
     return {**os.environ, "ALSA_CONFIG_PATH": str(conf), "PATH": "/usr/bin:/bin"}
 
 
+@pytest.mark.slow
 def test_a_device_that_appears_while_the_coach_waits_is_opened(tmp_path):
     conf = tmp_path / "asound.conf"
     conf.write_text(NO_DEVICE_CONF)
@@ -255,6 +260,7 @@ def test_a_device_that_appears_while_the_coach_waits_is_opened(tmp_path):
     assert json.loads(out.splitlines()[-1])["rate_hz"] > 0
 
 
+@pytest.mark.slow
 def test_run_with_no_device_at_all_gives_up_with_one_line_and_keeps_the_journal(tmp_path):
     from voicecoach import paths
     from voicecoach.journal import Journal
