@@ -361,7 +361,7 @@ def _import_pyttsx3(driver: str | None) -> None:
 
 
 class FallbackRenderer:
-    """Renders with `primary`; a line it fails on (error or time-out) is rendered by `backup`.
+    """Renders with `primary` until it fails (error or time-out), then with `backup`.
 
     pyttsx3 runs in this process and the espeak-ng program in its own, so one stuck or
     crashed engine does not leave someone in a stretch waiting in silence. Both speak with
@@ -370,19 +370,21 @@ class FallbackRenderer:
 
     def __init__(self, primary: Renderer, backup: Renderer) -> None:
         self.primary, self.backup = primary, backup
-        self.fallbacks = 0
+        self.fallbacks = 0  # lines the backup rendered
 
     @property
     def engine_id(self) -> str:
         return self.primary.engine_id
 
     def render(self, text: str, voice: VoiceSettings) -> AudioChunk:
-        try:
-            return self.primary.render(text, voice)
-        except TtsError as exc:
-            self.fallbacks += 1
-            log.warning("speech: %s; saying it with the backup engine", exc)
-            return self.backup.render(text, voice)
+        if not self.fallbacks:
+            try:
+                return self.primary.render(text, voice)
+            except TtsError as exc:
+                # From now on the backup: a stuck pyttsx3 would make every later line wait its time-out.
+                log.warning("speech: %s; the backup engine says the lines from now on", exc)
+        self.fallbacks += 1
+        return self.backup.render(text, voice)
 
 
 def default_renderer(engine: str = "auto") -> Renderer:

@@ -24,7 +24,7 @@ from .players import PlayerError, SoundDevicePlayer, SoundDeviceSettings, import
 from .recognizers import make_recognizer, vocabularies_from_table
 from .sources import AudioDeviceError, MicrophoneSettings, MicrophoneSource
 from .speaker import Speaker, SpeakerSettings
-from .tts import VoiceSettings, default_renderer
+from .tts import TtsError, VoiceSettings, default_renderer
 from .tts_cache import TtsCache
 
 log = logging.getLogger(__name__)
@@ -129,6 +129,8 @@ def _say_and_wait(line: str, open_speaker: Callable[[], Speaker], clock: Clock, 
         deadline = clock.now() + longest_s
         while speaker.busy() and clock.now() < deadline:
             clock.sleep(0.05)
+    except (PlayerError, TtsError) as exc:  # the caller's error (no microphone) is the one to report
+        log.warning("could not say %r either: %s", line, exc)
     finally:
         speaker.player.close()
 
