@@ -68,6 +68,14 @@ def resolve_device(choice: str | int | None, kind: str, sd, cards_file: Path = A
     raise ValueError(f"sound card {card!r} (card {cards[card]}) has no {kind} device {dev}")
 
 
+def busy_hint(exc: Exception) -> str:
+    """What to add to an error from PortAudio when the device is held by another program."""
+    text = str(exc)
+    if "-9985" in text or "Device unavailable" in text or "busy" in text.lower():
+        return "; another program is using it (the voicecoach service? `sudo systemctl stop voicecoach`)"
+    return ""
+
+
 def rescan(sd) -> None:
     """Re-initialize PortAudio so that it lists the devices there now.
 

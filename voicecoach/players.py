@@ -19,7 +19,7 @@ from typing import Protocol
 import numpy as np
 
 from voicecoach.audio import AudioChunk, resample, write_wav
-from voicecoach.audio_devices import load_sounddevice, resolve_device
+from voicecoach.audio_devices import busy_hint, load_sounddevice, resolve_device
 from voicecoach.clock import Clock, RealClock
 
 NO_DEVICE_HINT = "write speech to a file with `voicecoach say --out FILE.wav` or try `voicecoach demo`"
@@ -275,7 +275,7 @@ class SoundDevicePlayer:
                 raise NoAudioDevice(f"no audio output device found; {NO_DEVICE_HINT}") from exc
             if "Error querying device" in str(exc):
                 raise NoAudioDevice(f"no audio output device {s.device!r}; see `voicecoach devices`") from exc
-            raise PlayerError(f"cannot open audio output {s.device!r}: {exc}") from exc
+            raise PlayerError(f"cannot open audio output {s.device!r}: {exc}{busy_hint(exc)}") from exc
 
     def _callback(self, out, frames, time_info, status) -> None:
         with self._lock:

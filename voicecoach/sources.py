@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from voicecoach.audio import SAMPLE_RATE_HZ, AudioChunk, read_wav, resample
-from voicecoach.audio_devices import load_sounddevice, resolve_device
+from voicecoach.audio_devices import busy_hint, load_sounddevice, resolve_device
 from voicecoach.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -126,10 +126,8 @@ class MicrophoneSource:
         except Exception as exc:  # PortAudioError, ValueError: no such device / no sound card
             which = "default input" if s.device is None else f"input device {s.device!r}"
             first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise AudioDeviceError(
-                f"cannot open the {which} ({first_line}); plug in a microphone or pick one with "
-                "`python -m sounddevice` to list devices"
-            ) from exc
+            advice = busy_hint(exc) or "; plug in a microphone or pick one from `voicecoach devices`"
+            raise AudioDeviceError(f"cannot open the {which} ({first_line}){advice}") from exc
 
     def __iter__(self) -> Iterator[AudioChunk]:
         stream = self._open()
