@@ -29,6 +29,7 @@ from .tts_cache import TtsCache
 
 log = logging.getLogger(__name__)
 
+
 def device_choice(name: str) -> str | int | None:
     """A configured or typed device: None for the default, an index, or part of a name."""
     if not name:
