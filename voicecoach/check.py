@@ -30,8 +30,7 @@ def run_check(content: Content, config: AppConfig, *, seconds: float = 4.0) -> I
                           settings=SpeakerSettings(voice=VoiceSettings(voice=config.voice), volume=config.session.volume))
         prompt = content.phrases.say("check_prompt")
         duration = speaker.say(prompt)
-        while speaker.busy():
-            clock.sleep(0.05)
+        speaker.wait_until_said(clock)
         yield f"speaker: said {prompt!r} ({duration:.1f} s) at volume {config.session.volume:.2f}"
     frames_needed = int(seconds * SAMPLE_RATE_HZ / 480)
     microphone = MicrophoneSource(MicrophoneSettings(device=device_choice(config.input_device)))

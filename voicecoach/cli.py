@@ -145,9 +145,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if runner is not None:
             runner.shut_down("terminated by the system")
             if voice is not None:  # let the last words play out, briefly
-                deadline = clock.now() + 8.0
-                while voice.speaker.busy() and clock.now() < deadline:
-                    clock.sleep(0.05)
+                voice.speaker.wait_until_said(clock, longest_s=8.0)
         return 0
     finally:
         if voice is not None:
@@ -265,8 +263,7 @@ def cmd_say(args: argparse.Namespace) -> int:
     with SoundDevicePlayer(SoundDeviceSettings(device=device_choice(args.device or ""))) as player:
         speaker = Speaker(renderer, player, TtsCache(), SpeakerSettings(voice=voice, volume=args.volume or 0.8))
         speaker.say(args.text)
-        while speaker.busy():
-            RealClock().sleep(0.05)
+        speaker.wait_until_said(RealClock(), longest_s=120.0)
     return 0
 
 

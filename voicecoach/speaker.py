@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from voicecoach.audio_devices import ALSA_CARDS, alsa_cards
+from voicecoach.clock import Clock
 from voicecoach.players import NO_DEVICE_HINT, Player, import_sounddevice
 from voicecoach.tts import Renderer, VoiceSettings, clamp_rate_wpm
 from voicecoach.tts_cache import TtsCache
@@ -93,6 +94,12 @@ class Speaker:
     def busy(self) -> bool:
         """True while the coach is still speaking."""
         return self.player.busy()
+
+    def wait_until_said(self, clock: Clock, longest_s: float = 30.0) -> None:
+        """Wait on `clock` until what is queued has been played, for at most `longest_s`."""
+        deadline = clock.now() + longest_s
+        while self.busy() and clock.now() < deadline:
+            clock.sleep(0.05)
 
 
 def list_devices() -> str:

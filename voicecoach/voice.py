@@ -127,9 +127,7 @@ def _say_and_wait(line: str, open_speaker: Callable[[], Speaker], clock: Clock, 
         return
     try:
         speaker.say(line)
-        deadline = clock.now() + longest_s
-        while speaker.busy() and clock.now() < deadline:
-            clock.sleep(0.05)
+        speaker.wait_until_said(clock, longest_s)
     except (PlayerError, TtsError) as exc:  # the caller's error (no microphone) is the one to report
         log.warning("could not say %r either: %s", line, exc)
     finally:
