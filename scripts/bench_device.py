@@ -65,10 +65,10 @@ def main() -> int:
           f"{first_line - loaded:.2f} s later (cold cache)")
 
     voices, synth = ["en-us", "en+f3", "en-us+m3", "en-gb"], EspeakRenderer()
-    sounds = [scale_to_dbfs(resample(synth.render(text, VoiceSettings(voice=v)), SAMPLE_RATE_HZ), -30)
-              for text in RADIO for v in voices]
+    sounds = [(f"{text!r} ({v})", scale_to_dbfs(resample(synth.render(text, VoiceSettings(voice=v)), SAMPLE_RATE_HZ),
+                                                 -30)) for text in RADIO for v in voices]
     clips = sorted(args.data.glob("*/*.wav")) if args.data.is_dir() else []
-    sounds += [scale_to_dbfs(resample(read_wav(p), SAMPLE_RATE_HZ), -28) for p in clips]
+    sounds += [(f"{p.parent.name}/{p.name}", scale_to_dbfs(resample(read_wav(p), SAMPLE_RATE_HZ), -28)) for p in clips]
     print(f"night: {args.hours:g} h of -50 dBFS room noise, {len(sounds)} different non-start sounds "
           f"({len(clips)} human clips), one every {args.every:g} s")
 
@@ -79,21 +79,27 @@ def main() -> int:
     rng = random.Random(0)
     total_s, next_sound, bursts = args.hours * 3600, 5.0, 0
     false_starts, heard, rss_start = [], 0, rss_mb()
+    hourly, next_hour = [], 3600.0  # resident memory each simulated hour: a leak climbs, warm-up levels off
     cpu0, wall0 = time.process_time(), time.perf_counter()
     while clock.now() < total_s:
+        if clock.now() >= next_hour:
+            hourly.append(round(rss_mb()))
+            next_hour += 3600.0
         if clock.now() >= next_sound:
-            mic.add(rng.choice(sounds), clock.now())
+            last_sound, chunk = rng.choice(sounds)
+            mic.add(chunk, clock.now())
             bursts, next_sound = bursts + 1, next_sound + args.every
         for utterance in listener.process(mic.read_frame()):
             heard += 1
             intent = content.intents.parse(utterance.text, "idle")
             if intent is not None and intent.name == "start":
-                false_starts.append((round(utterance.at_s), utterance.text))
+                false_starts.append((round(utterance.at_s), utterance.text, last_sound))
     cpu = time.process_time() - cpu0
     print(f"false starts: {rate(len(false_starts), bursts)} of the bursts {false_starts[:5]}")
     print(f"utterances decoded: {heard}; CPU real-time factor (one core): {cpu / total_s:.4f} "
           f"({cpu:.0f} s CPU for {total_s:.0f} s of audio; wall {time.perf_counter() - wall0:.0f} s)")
-    print(f"resident memory: {rss_start:.0f} MB after start-up, {rss_mb():.0f} MB at the end of the night")
+    print(f"resident memory: {rss_start:.0f} MB after start-up, {rss_mb():.0f} MB at the end of the night; "
+          f"each hour: {hourly} MB")
     return 0
 
 

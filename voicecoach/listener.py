@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 
 UNCLEAR_TEXT = "<unclear>"  # speech that was heard but is no command word: parses as "unclear"
 EARLY_INTENTS = ("stop",)  # acted on from a partial result (a partial "ow" was too often a guess)
+# While waiting, more unaccepted words than this around a start phrase mean it was part of a
+# sentence. Said alone, start phrases came with 0-2 (misheard "good" of "good morning coach");
+# in radio sentences such as "it is time to start the car", 3-5. See scripts/bench_device.py.
+START_AMID_WORDS = 2
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,8 @@ class Listener:
         return [Utterance(hypothesis.text, at_s, hypothesis.confidence)]
 
     def _final(self, final: Hypothesis, at_s: float) -> list[Utterance]:
+        if final.text and self.context == "idle" and final.other_words > START_AMID_WORDS:
+            return []  # "start" in the middle of a sentence (radio, TV, a partner talking) starts nothing
         if final.text:
             intent = self.table.parse(final.text, self.context)
             if self._early and intent is not None and (intent.name == self._early or intent.name not in EARLY_INTENTS):

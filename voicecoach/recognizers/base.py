@@ -32,6 +32,8 @@ class Hypothesis:
     final: False for a partial result while the utterance is still going on.
     heard_other: speech was decoded but rejected as out-of-vocabulary (may be "unclear").
     start_s, end_s: seconds on the stream's timeline of the audio this covers.
+    other_words: how many decoded words around `text` were not accepted (final results only):
+        a command said alone has few, one said in the middle of a sentence has more.
     """
 
     text: str
@@ -40,6 +42,7 @@ class Hypothesis:
     heard_other: bool = False
     start_s: float = 0.0
     end_s: float = 0.0
+    other_words: int = 0
 
 
 class Recognizer(Protocol):

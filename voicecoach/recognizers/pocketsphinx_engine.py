@@ -44,7 +44,9 @@ class PocketSphinxSettings:
     `context_thresholds`, else `threshold`. A `rescue_words` word missing from the best path is
     accepted when its lattice posterior reaches `rescue_threshold`.
     Streaming: partial results from a pass in `stream_block_samples` blocks, reported once
-    unchanged for `partial_stable_s` seconds of audio.
+    unchanged for `partial_stable_s` seconds of audio, in `partial_contexts` only: while
+    waiting ("idle") nothing is acted on early, and the pass would double the CPU spent on
+    a radio or TV in the room.
     """
 
     hmm: str | None = None
@@ -58,6 +60,7 @@ class PocketSphinxSettings:
     rescue_words: tuple[str, ...] = ("stop",)
     rescue_threshold: float = 0.25
     partials: bool = True
+    partial_contexts: tuple[str, ...] = ("yesno", "rating", "exercise")
     stream_block_samples: int = 1600  # 100 ms
     partial_stable_s: float = 0.2
     decoder_options: Mapping[str, object] = field(default_factory=dict)  # extra pocketsphinx.Config keys
@@ -222,7 +225,7 @@ class PocketSphinxRecognizer:
         self._start_s = self._end_s = start_s
         self._partial, self._partial_since_s, self._reported = "", start_s, ""
         self._in_stream = True
-        self._in_utt = self.settings.partials
+        self._in_utt = self.settings.partials and self.context in self.settings.partial_contexts
         if self._in_utt:
             self._decoder.set_cmn(self._cmn0)
             self._decoder.start_utt()
@@ -277,7 +280,8 @@ class PocketSphinxRecognizer:
         self._apply_context()
         text, conf = self.decide(self.last_segments, self.last_posteriors, context)
         other = bool(self.last_segments) and not text
-        return Hypothesis(text, conf, True, other, start_s, end_s)
+        other_words = max(0, len(self.last_segments) - len(text.split()))
+        return Hypothesis(text, conf, True, other, start_s, end_s, other_words)
 
     def decide(self, segments: list[tuple[str, float]], posteriors: dict[str, float], context: str) -> tuple[str, float]:
         """The rejection rule: (accepted text, confidence) from a best path and lattice posteriors."""

@@ -112,13 +112,13 @@ class VoskRecognizer:
             self._rec.SetGrammar(self._grammars[self._pending_context])
             self.context = self._pending_context
 
-    def _words(self, result_json: str) -> tuple[list[str], list[float], bool]:
-        """(kept words, their confidences, whether [unk] was heard) of one Vosk result."""
+    def _words(self, result_json: str) -> tuple[list[str], list[float], int]:
+        """(kept words, their confidences, how many [unk] were heard) of one Vosk result."""
         res = json.loads(result_json)
         raw = res.get("text", res.get("partial", "")).split()
         kept = [w for w in raw if w != UNK]
         confs = [float(w.get("conf", 1.0)) for w in res.get("result", []) if w.get("word") != UNK]
-        return kept, confs, UNK in raw
+        return kept, confs, raw.count(UNK)
 
     def decode(self, utterance: AudioChunk) -> Hypothesis:
         self.start_stream(utterance.start_s)
@@ -156,6 +156,7 @@ class VoskRecognizer:
         self._apply_context()
         words = [w for d in self._done for w in d[0]]
         confs = [c for d in self._done for c in d[1]]
-        heard_unk = any(d[2] for d in self._done)
+        unknown = sum(d[2] for d in self._done)
         conf = min(confs) if (words and confs) else (1.0 if words else 0.0)
-        return Hypothesis(" ".join(words), conf, True, heard_unk and not words, self._stream_start_s, self._stream_end_s)
+        return Hypothesis(" ".join(words), conf, True, bool(unknown) and not words, self._stream_start_s,
+                          self._stream_end_s, unknown)

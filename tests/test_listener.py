@@ -1,0 +1,46 @@
+"""The listener while waiting for the start phrase: said alone it starts; inside a sentence it does not.
+
+Real PocketSphinx hearing espeak-ng speech. Without the rule, each of these sentences was
+heard as "start stretching" or "start" (measured when the rule was added).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from voicecoach.listener import Listener
+from voicecoach.recognizers import make_recognizer, vocabularies_from_table
+from voicecoach.sources import split_chunk
+
+from speech_audio import speech
+
+VOICES = [("en-us+f2", 160), ("en-us", 150), ("en-us+m3", 140)]
+SENTENCES = ["yesterday we wanted to start stretching but the children were far too loud",
+             "the new season will start stretching the budget of every family",
+             "you really need to start stretching after running every morning",
+             "it is time to start the car"]
+
+
+@pytest.fixture(scope="module")
+def recognizer(content):
+    return make_recognizer(vocabularies_from_table(content.intents), engine="pocketsphinx", context="idle")
+
+
+def starts_heard(recognizer, content, text: str, voice: str, rate_wpm: int) -> list[str]:
+    listener = Listener(recognizer, content.intents)
+    listener.set_context("idle")
+    heard = [u for frame in split_chunk(speech(text, voice=voice, rate_wpm=rate_wpm), 480)
+             for u in listener.process(frame)]
+    return [u.text for u in heard if (i := content.intents.parse(u.text, "idle")) and i.name == "start"]
+
+
+@pytest.mark.parametrize(("voice", "rate_wpm"), VOICES)
+def test_a_start_phrase_said_alone_starts(recognizer, content, voice, rate_wpm):
+    assert len(starts_heard(recognizer, content, "start stretching", voice, rate_wpm)) == 1  # "start" is enough
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("voice", "rate_wpm"), VOICES)
+@pytest.mark.parametrize("sentence", SENTENCES)
+def test_a_start_phrase_inside_a_sentence_starts_nothing(recognizer, content, sentence, voice, rate_wpm):
+    assert starts_heard(recognizer, content, sentence, voice, rate_wpm) == []
