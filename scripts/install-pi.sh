@@ -1,34 +1,53 @@
 #!/usr/bin/env bash
 # Installs voicecoach as an always-on service on a Raspberry Pi (64-bit Raspberry Pi OS:
 # PocketSphinx has no 32-bit ARM wheel). Safe to run again. Steps:
-#   1. Debian packages and the virtual environment (scripts/_bootstrap.sh);
-#   2. the small English Vosk model into models/, checksum verified. Without network this step
-#      fails cleanly and the coach keeps the embedded PocketSphinx model;
-#   3. a systemd service that runs `voicecoach run` as this user (in the audio group),
-#      restarts it on failure and retries until the audio devices are there.
+#   1. a dedicated system user (`voicecoach`, in the audio group): the service never runs as root
+#      or as the person who installs it, so it cannot read their home;
+#   2. the project copied to /opt/voicecoach (read-only for the service), the Debian packages and
+#      its virtual environment (scripts/_bootstrap.sh);
+#   3. the small English Vosk model into models/, checksum verified. Without network this step
+#      fails cleanly and the coach keeps its embedded model;
+#   4. a hardened systemd unit: the journal lives in /var/lib/voicecoach, the speech cache in
+#      /var/cache/voicecoach, the config in /etc/voicecoach/config.toml; restarts on failure and
+#      retries until the audio devices are there.
 # `scripts/install-pi.sh --print-unit` only prints the unit it would install.
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-user=${SUDO_USER:-$(id -un)}
-unit=$(sed -e "s#@USER@#$user#g" -e "s#@ROOT@#$ROOT#g" "$ROOT/scripts/voicecoach.service")
+# VOICECOACH_USER and VOICECOACH_PREFIX choose another user name and install folder.
+set -euo pipefail
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+PREFIX=${VOICECOACH_PREFIX:-/opt/voicecoach}
+user=${VOICECOACH_USER:-voicecoach}
+if [ "$user" = root ] || [ "$(id -u "$user" 2>/dev/null)" = 0 ]; then
+  echo "voicecoach: error: refusing to install the service for root; use a user of its own (default: voicecoach)" >&2
+  exit 2
+fi
+unit=$(sed -e "s#@USER@#$user#g" -e "s#@ROOT@#$PREFIX#g" "$SRC/scripts/voicecoach.service")
 if [ "${1:-}" = "--print-unit" ]; then printf '%s\n' "$unit"; exit 0; fi
 
-source "$ROOT/scripts/_bootstrap.sh"
-cd "$ROOT"
-
-if voicecoach install-model; then
-  echo "voicecoach: Vosk model installed"
+if [ "$(id -u)" = 0 ]; then sudo=(); else sudo=(sudo); fi
+umask 022  # the code is readable by the service user, writable only by root
+if id "$user" >/dev/null 2>&1; then
+  "${sudo[@]}" usermod -a -G audio "$user"
 else
-  echo "voicecoach: no Vosk model (see the line above); the coach uses PocketSphinx" >&2
+  "${sudo[@]}" useradd --system --user-group --groups audio --home-dir /var/lib/voicecoach --no-create-home \
+    --shell /usr/sbin/nologin "$user"
 fi
 
-if [ "$(id -u)" = 0 ]; then sudo=(); else sudo=(sudo); fi
+if [ "$SRC" != "$PREFIX" ]; then
+  "${sudo[@]}" mkdir -p "$PREFIX"
+  tar -C "$SRC" --exclude=./.venv --exclude=./.git --exclude=./out --exclude=__pycache__ --exclude=.pytest_cache \
+    -cf - . | "${sudo[@]}" tar -C "$PREFIX" --no-same-owner -xf -
+fi
+# The venv is built by root inside $PREFIX: the service user can run it but not change it.
+"${sudo[@]}" bash -c "source '$PREFIX/scripts/_bootstrap.sh' && cd '$PREFIX' && python -m compileall -q voicecoach >/dev/null
+  if voicecoach install-model; then echo 'voicecoach: Vosk model installed'
+  else echo 'voicecoach: no Vosk model (see the line above); the coach uses its embedded model' >&2; fi"
+
 if ! command -v systemctl >/dev/null 2>&1 || [ ! -d /run/systemd/system ]; then
-  echo "voicecoach: no systemd here; run it by hand: $ROOT/.venv/bin/voicecoach run" >&2
+  echo "voicecoach: no systemd here; run it by hand as $user: $PREFIX/.venv/bin/voicecoach run" >&2
   exit 0
 fi
-"${sudo[@]}" usermod -a -G audio "$user"
 printf '%s\n' "$unit" | "${sudo[@]}" tee /etc/systemd/system/voicecoach.service.new >/dev/null
 "${sudo[@]}" mv /etc/systemd/system/voicecoach.service.new /etc/systemd/system/voicecoach.service
 "${sudo[@]}" systemctl daemon-reload
 "${sudo[@]}" systemctl enable --now voicecoach.service
-echo "voicecoach: service running; logs: journalctl -u voicecoach -f"
+echo "voicecoach: service running as $user; logs: journalctl -u voicecoach -f"
