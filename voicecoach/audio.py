@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import wave
 from dataclasses import dataclass
+from math import gcd
 from pathlib import Path
 
 import numpy as np
+
+from voicecoach.wav_file import AudioFileError, read_wav_file  # noqa: F401  (AudioFileError: re-exported)
 
 SAMPLE_RATE_HZ = 16000  # what the recognizers and the microphone use
 
@@ -28,26 +31,24 @@ class AudioChunk:
         return self.start_s + self.duration_s
 
 
-class AudioFileError(ValueError):
-    """A WAV file that cannot be read as mono 16-bit audio."""
+def read_wav(path: str | Path, rate_hz: int | None = None) -> AudioChunk:
+    """A WAV file as mono 16-bit audio, every header field checked (see wav_file.py).
+
+    With rate_hz, a file at another rate is resampled to it with a polyphase filter (whole files
+    only: `resample` below is the one for streams)."""
+    samples, file_rate_hz = read_wav_file(path)
+    chunk = AudioChunk(samples=samples, rate_hz=file_rate_hz)
+    return chunk if rate_hz is None or rate_hz == file_rate_hz else resample_file(chunk, rate_hz)
 
 
-def read_wav(path: str | Path) -> AudioChunk:
-    """Read a 16-bit PCM WAV file; several channels are mixed down to mono."""
-    try:
-        with wave.open(str(path), "rb") as wav:
-            if wav.getsampwidth() != 2:
-                raise AudioFileError(f"{path}: needs 16-bit PCM, got {8 * wav.getsampwidth()}-bit")
-            frames = wav.readframes(wav.getnframes())
-            channels, rate_hz = wav.getnchannels(), wav.getframerate()
-    except (wave.Error, EOFError) as exc:
-        raise AudioFileError(f"{path}: not a readable WAV file ({exc})") from exc
-    except OSError as exc:
-        raise AudioFileError(f"{path}: {exc.strerror or exc}") from exc
-    samples = np.frombuffer(frames, dtype="<i2")
-    if channels > 1:
-        samples = samples.reshape(-1, channels).mean(axis=1).astype(np.int16)
-    return AudioChunk(samples=samples.astype(np.int16, copy=False), rate_hz=rate_hz)
+def resample_file(chunk: AudioChunk, rate_hz: int) -> AudioChunk:
+    """Band-limited resampling of a whole recording (scipy's resample_poly: anti-aliased, unlike
+    linear interpolation, which folds 48 kHz hiss into the speech band)."""
+    from scipy.signal import resample_poly  # imported only when a file needs it: it costs memory
+
+    step = gcd(rate_hz, chunk.rate_hz)
+    out = resample_poly(chunk.samples.astype(np.float32), rate_hz // step, chunk.rate_hz // step)
+    return AudioChunk(np.clip(np.round(out), -32768, 32767).astype(np.int16), rate_hz, chunk.start_s)
 
 
 def write_wav(path: str | Path, chunk: AudioChunk) -> None:

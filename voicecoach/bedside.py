@@ -87,7 +87,7 @@ class VoiceUser:
 
     def audio(self, cue: Cue) -> AudioChunk:
         if cue.wav:
-            chunk = read_wav(cue.wav)
+            chunk = read_wav(cue.wav, SAMPLE_RATE_HZ)
         else:
             voice = VoiceSettings(voice=cue.voice or self.voice.voice, rate_wpm=self.voice.rate_wpm)
             chunk = (self.cache.render(self.renderer, cue.text, voice) if self.cache

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .audio import SAMPLE_RATE_HZ, read_wav, resample
+from .audio import SAMPLE_RATE_HZ, read_wav
 from .echo import EchoGate, SpeexEchoCanceller
 from .intents import IntentTable
 from .listener import UNCLEAR_TEXT, Listener
@@ -29,7 +29,7 @@ def recognize_files(table: IntentTable, files: list[Path], *, engine: str | None
 
 def _whole(table, recognizer, path: Path, context: str, as_json: bool) -> str:
     recognizer.set_context(context)
-    hypothesis = recognizer.decode(resample(read_wav(path), SAMPLE_RATE_HZ))
+    hypothesis = recognizer.decode(read_wav(path, SAMPLE_RATE_HZ))
     intent = table.parse(hypothesis.text, context) if hypothesis.text else None
     if intent is None and hypothesis.heard_other:
         intent = table.parse(UNCLEAR_TEXT, context)
@@ -43,7 +43,7 @@ def _whole(table, recognizer, path: Path, context: str, as_json: bool) -> str:
 
 
 def _stream(table, recognizer, path: Path, context: str, as_json: bool, echo: Path | None) -> str:
-    reference = resample(read_wav(echo), SAMPLE_RATE_HZ).samples if echo else None
+    reference = read_wav(echo, SAMPLE_RATE_HZ).samples if echo else None
     listener = Listener(recognizer, table, echo_canceller=SpeexEchoCanceller() if echo else None,
                         echo_gate=EchoGate() if echo else None)
     listener.set_context(context)

@@ -51,7 +51,7 @@ class FileSource:
         clock: Clock | None = None,
         rate_hz: int = SAMPLE_RATE_HZ,
     ) -> None:
-        chunk = audio if isinstance(audio, AudioChunk) else read_wav(audio)
+        chunk = audio if isinstance(audio, AudioChunk) else read_wav(audio, rate_hz)
         self.name = str(audio) if not isinstance(audio, AudioChunk) else "<memory>"
         self.chunk = resample(chunk, rate_hz)
         self.frame_samples = frame_samples
