@@ -43,16 +43,16 @@ def heard(rec, table, chunk: AudioChunk, context: str):
 
 
 # ------------------------------------------------------------------------------- engine choice
-def test_choose_engine_is_pocketsphinx_without_a_vosk_model(tmp_path):
-    assert choose_engine(tmp_path) == "pocketsphinx"
+def test_auto_is_whisper_even_with_a_vosk_model_in_models_dir(tmp_path):
+    from voicecoach.recognizers.vosk_engine import find_vosk_model
 
-
-def test_choose_engine_finds_a_vosk_model_in_models_dir(tmp_path):
+    assert choose_engine(tmp_path) == "whisper"
     model = tmp_path / "vosk-model-small-en-us-0.15"
     (model / "am").mkdir(parents=True)
     (model / "conf").mkdir()
     (model / "conf" / "model.conf").write_text("--sample-frequency=16000\n")
-    assert choose_engine(tmp_path) == "vosk"
+    assert choose_engine(tmp_path) == "whisper"  # PRODUCT.md 5: Vosk is chosen by name
+    assert find_vosk_model(tmp_path) == model
 
 
 def test_missing_vosk_model_is_a_clear_error(tmp_path):
@@ -73,7 +73,7 @@ def test_broken_vosk_model_is_a_clear_error(tmp_path):
 
 def test_unknown_engine_and_context(sphinx):
     with pytest.raises(RecognizerError, match="unknown engine"):
-        make_recognizer(load_vocabularies(), engine="whisper")
+        make_recognizer(load_vocabularies(), engine="kaldi")
     with pytest.raises(ValueError, match="unknown recognition context"):
         sphinx.set_context("kitchen")
 
@@ -218,9 +218,10 @@ def vosk_ko():
 
 
 @needs_ko
-def test_vosk_model_found_and_chosen(tmp_path):
-    assert choose_engine(KO.parent) == "vosk"
-    assert choose_engine(tmp_path, vosk_model=KO) == "vosk"
+def test_vosk_model_found_in_models_dir(tmp_path):
+    from voicecoach.recognizers.vosk_engine import find_vosk_model
+
+    assert find_vosk_model(KO.parent) == KO
 
 
 @needs_ko

@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--rounds", type=_key_value, action="append", default=[], metavar="EXERCISE=N")
     common.add_argument("--rate", type=int, metavar="WPM", help="speech rate, words per minute")
     common.add_argument("--volume", type=float, help="speech volume, 0.2 to 1")
-    common.add_argument("--engine", choices=("auto", "vosk", "pocketsphinx"), help="speech recognizer")
+    common.add_argument("--engine", choices=("auto", "whisper", "vosk", "pocketsphinx"), help="speech recognizer (auto: whisper)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", parents=[common], help="wait for the start phrase, then coach a session")
@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     recognize = sub.add_parser("recognize", help="what the coach hears in WAV files")
     recognize.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    recognize.add_argument("--engine", choices=("vosk", "pocketsphinx"), default=None)
+    recognize.add_argument("--engine", choices=("auto", "whisper", "vosk", "pocketsphinx"), default=None)
     recognize.add_argument("--context", choices=("idle", "yesno", "rating", "exercise"), default="exercise")
     recognize.add_argument("--json", action="store_true", help="JSON Lines, one object per file")
     recognize.add_argument("--stream", action="store_true", help="feed each file as a live stream; report each detection")

@@ -27,7 +27,7 @@ class AppConfig:
     night_volume: float | None = None  # used instead of the volume during the night hours
     night_hours: tuple[dt.time, dt.time] = (dt.time(21, 0), dt.time(7, 0))  # local time, from-to
     quiet_hours: tuple[dt.time, dt.time] | None = None  # no start phrase accepted then (local time)
-    engine: str = "auto"  # auto, vosk or pocketsphinx
+    engine: str = "auto"  # auto (= whisper), whisper, vosk or pocketsphinx
     vosk_model: str = ""  # a Vosk model directory; empty: look in models/
     input_device: str = ""  # name, index or ALSA card (plughw:CARD=...); empty: the default
     output_device: str = ""
@@ -38,7 +38,7 @@ SESSION_NUMBERS = {  # [session] keys: (low, high)
     "answer_wait_s": (2, 60), "position_wait_s": (3, 120), "move_wait_s": (2, 60), "release_wait_s": (1, 30),
     "pause_wait_s": (10, 600), "asleep_after_s": (30, 1800), "max_attempts": (1, 6), "confirm_below": (0, 1),
 }
-ENGINES = ("auto", "vosk", "pocketsphinx")
+ENGINES = ("auto", "whisper", "vosk", "pocketsphinx")
 
 
 def _number(value: object, where: str, low: float, high: float) -> float:

@@ -1,4 +1,4 @@
-"""Speech-to-text behind one interface: Vosk when a model is installed, else PocketSphinx.
+"""Speech-to-text behind one interface: Whisper tiny.en by default, PocketSphinx or Vosk on request.
 
 Public API:
     make_recognizer(vocabularies, engine=None, models_dir="models", vosk_model=None) -> Recognizer
@@ -23,27 +23,29 @@ from voicecoach.recognizers.base import (
 
 log = logging.getLogger(__name__)
 
-ENGINES = ("vosk", "pocketsphinx")
+ENGINES = ("whisper", "vosk", "pocketsphinx")
+DEFAULT_ENGINE = "whisper"  # what "auto" (or no choice) means
 DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 
 
 def choose_engine(models_dir: str | Path = DEFAULT_MODELS_DIR, vosk_model: str | Path | None = None) -> str:
-    """"vosk" when a Vosk model is configured or found in `models_dir`, else "pocketsphinx"."""
-    from voicecoach.recognizers.vosk_engine import find_vosk_model
-
-    if vosk_model is not None or find_vosk_model(models_dir) is not None:
-        return "vosk"
-    return "pocketsphinx"
+    """The engine of "auto": always Whisper (PRODUCT.md 5); Vosk and PocketSphinx are chosen by name."""
+    return DEFAULT_ENGINE
 
 
 def make_recognizer(vocabularies: Vocabularies, *, engine: str | None = None,
                     models_dir: str | Path = DEFAULT_MODELS_DIR, vosk_model: str | Path | None = None,
-                    context: str = "exercise", pocketsphinx_settings=None) -> Recognizer:
-    """Build the recognizer `engine` (None = choose_engine) for these context vocabularies.
+                    context: str = "exercise", pocketsphinx_settings=None, whisper_settings=None) -> Recognizer:
+    """Build the recognizer `engine` (None or "auto" = choose_engine) for these context vocabularies.
 
     Raises RecognizerError with a one-line, actionable message when the engine cannot start.
     """
-    engine = engine or choose_engine(models_dir, vosk_model)
+    if engine in (None, "auto"):
+        engine = choose_engine(models_dir, vosk_model)
+    if engine == "whisper":
+        from voicecoach.recognizers.whisper_engine import WhisperRecognizer
+
+        return WhisperRecognizer(vocabularies, settings=whisper_settings, context=context)
     if engine == "vosk":
         from voicecoach.recognizers.vosk_engine import INSTALL_HINT, VoskRecognizer, find_vosk_model
 
@@ -60,6 +62,6 @@ def make_recognizer(vocabularies: Vocabularies, *, engine: str | None = None,
 
 
 __all__ = [
-    "CONTEXTS", "ENGINES", "Hypothesis", "Recognizer", "RecognizerError", "Vocabularies",
+    "CONTEXTS", "DEFAULT_ENGINE", "ENGINES", "Hypothesis", "Recognizer", "RecognizerError", "Vocabularies",
     "choose_engine", "load_vocabularies", "make_recognizer", "vocabularies_from_table",
 ]
