@@ -174,6 +174,22 @@ def test_damaged_cache_entry_is_rendered_again(tmp_path):
     assert len(renderer.calls) == 2 and rms(chunk) > 500
 
 
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "header only"])
+def test_a_cache_entry_that_cannot_be_read_is_a_miss_deleted_and_rendered_again(tmp_path, damage):
+    cache = TtsCache(tmp_path)
+    renderer = CountingRenderer(EspeakRenderer())
+    good = cache.render(renderer, "Breathe in.", VoiceSettings())
+    [path] = tmp_path.rglob("*.wav")
+    data = path.read_bytes()
+    path.write_bytes({"truncated": data[: len(data) // 2], "garbage": bytes(range(256)) * 4,
+                      "header only": data[:44]}[damage])
+    assert cache.get(path.stem) is None and not path.exists()  # a miss, and the entry is gone
+    assert cache.prerender(renderer, ["Breathe in."], VoiceSettings()) == 1  # start-up renders it again
+    healed = cache.render(renderer, "Breathe in.", VoiceSettings())
+    assert len(renderer.calls) == 2 and cache.hits == 1
+    np.testing.assert_array_equal(healed.samples, good.samples)
+
+
 def test_prerender_renders_only_missing_lines(tmp_path):
     cache = TtsCache(tmp_path)
     renderer = CountingRenderer(EspeakRenderer())

@@ -31,12 +31,12 @@ class AudioChunk:
         return self.start_s + self.duration_s
 
 
-def read_wav(path: str | Path, rate_hz: int | None = None) -> AudioChunk:
+def read_wav(path: str | Path, rate_hz: int | None = None, *, whole: bool = False) -> AudioChunk:
     """A WAV file as mono 16-bit audio, every header field checked (see wav_file.py).
 
     With rate_hz, a file at another rate is resampled to it with a polyphase filter (whole files
     only: `resample` below is the one for streams)."""
-    samples, file_rate_hz = read_wav_file(path)
+    samples, file_rate_hz = read_wav_file(path, whole=whole)
     chunk = AudioChunk(samples=samples, rate_hz=file_rate_hz)
     return chunk if rate_hz is None or rate_hz == file_rate_hz else resample_file(chunk, rate_hz)
 
@@ -52,12 +52,15 @@ def resample_file(chunk: AudioChunk, rate_hz: int) -> AudioChunk:
 
 
 def write_wav(path: str | Path, chunk: AudioChunk) -> None:
-    """Write a chunk as a mono 16-bit PCM WAV file."""
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(chunk.rate_hz)
-        wav.writeframes(np.asarray(chunk.samples, dtype="<i2").tobytes())
+    """Write a chunk as a mono 16-bit PCM WAV file; a file that cannot be written is an AudioFileError."""
+    try:
+        with open(path, "wb") as f, wave.open(f, "wb") as wav:  # opened first: no half-built Wave_write
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(chunk.rate_hz)
+            wav.writeframes(np.asarray(chunk.samples, dtype="<i2").tobytes())
+    except OSError as exc:
+        raise AudioFileError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def resample(chunk: AudioChunk, rate_hz: int) -> AudioChunk:

@@ -19,6 +19,7 @@ from .journal import Journal, JournalError
 from .runner import SessionRunner, TextSpeaker, transcript
 from .scenario import ScenarioError, ScriptedSource, load_scenario
 from .terminal import TerminalSource
+from .voices import check_voice
 
 log = logging.getLogger("voicecoach")
 
@@ -109,6 +110,7 @@ def load_settings(args: argparse.Namespace) -> tuple[Content, AppConfig]:
     if args.engine:
         flags["recognizer"]["engine"] = args.engine
     config = build_config(merge(raw, {k: v for k, v in flags.items() if v}), content.routine, str(path))
+    check_voice(config.voice, where=f"{path}: voice.name")  # espeak-ng would fail only at the first line
     return content, config
 
 
@@ -241,29 +243,12 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_say(args: argparse.Namespace) -> int:
-    from .players import SoundDevicePlayer, SoundDeviceSettings
-    from .speaker import Speaker, SpeakerSettings, clamp_volume
-    from .tts import VoiceSettings, default_renderer
-    from .tts_cache import TtsCache
+    from .say import say
 
-    voice = VoiceSettings(voice=args.voice or "en-us", rate_wpm=args.rate or 150)
-    renderer = default_renderer(args.tts)
-    if args.out:
-        import numpy as np
-
-        from .audio import AudioChunk, write_wav
-
-        chunk = TtsCache().render(renderer, args.text, voice)
-        gain = clamp_volume(args.volume if args.volume is not None else 1.0)
-        write_wav(args.out, AudioChunk(np.round(chunk.samples * gain).astype(np.int16), chunk.rate_hz))
-        print(f"{args.out}: {chunk.duration_s:.2f} s at {chunk.rate_hz} Hz")
-        return 0
-    from .voice import device_choice
-
-    with SoundDevicePlayer(SoundDeviceSettings(device=device_choice(args.device or ""))) as player:
-        speaker = Speaker(renderer, player, TtsCache(), SpeakerSettings(voice=voice, volume=args.volume or 0.8))
-        speaker.say(args.text)
-        speaker.wait_until_said(RealClock(), longest_s=120.0)
+    line = say(args.text, out=args.out, rate_wpm=args.rate, voice=args.voice, volume=args.volume, tts=args.tts,
+               device=args.device)
+    if line:
+        print(line)
     return 0
 
 
@@ -325,9 +310,10 @@ def _errors() -> tuple[type[BaseException], ...]:
 
     from .audio import AudioFileError
     from .model_install import ModelInstallError
+    from .say import SayError
 
     return (ContentError, ConfigError, ScenarioError, JournalError, UsageError, PlayerError, TtsError,
-            RecognizerError, AudioDeviceError, AudioFileError, ModelInstallError)
+            RecognizerError, AudioDeviceError, AudioFileError, ModelInstallError, SayError)
 
 
 def main(argv: list[str] | None = None) -> int:

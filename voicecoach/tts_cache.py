@@ -45,16 +45,20 @@ class TtsCache:
         return self.directory / key[:2] / f"{key}.wav"
 
     def get(self, key: str) -> AudioChunk | None:
-        """The cached audio for `key`, or None (a damaged entry counts as missing)."""
+        """The cached audio for `key`, or None. A damaged entry (cut short, garbage, unreadable)
+        is deleted, so the cache heals itself: the line is rendered and stored again."""
         path = self.path_for(key)
         if not path.exists():
             return None
         try:
-            chunk = read_wav(path)
+            return read_wav(path, whole=True)
         except AudioFileError as exc:
-            log.warning("ignoring damaged speech cache entry %s: %s", path, exc)
+            log.warning("deleting damaged speech cache entry %s: %s", path, exc)
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as gone:
+                log.warning("cannot delete %s: %s", path, gone)
             return None
-        return chunk if len(chunk.samples) else None
 
     def put(self, key: str, chunk: AudioChunk) -> None:
         """Store `chunk` atomically; a cache that cannot be written is logged, not fatal."""
@@ -69,7 +73,7 @@ class TtsCache:
             finally:
                 if os.path.exists(tmp):
                     os.unlink(tmp)
-        except OSError as exc:
+        except (OSError, AudioFileError) as exc:
             log.warning("cannot write speech cache %s: %s", path, exc)
 
     def render(self, renderer: Renderer, text: str, voice: VoiceSettings) -> AudioChunk:
@@ -93,7 +97,7 @@ class TtsCache:
         rendered = 0
         for text in dict.fromkeys(line for line in lines if line.strip()):
             key = cache_key(text, voice, renderer.engine_id)
-            if self.path_for(key).exists():
+            if self.get(key) is not None:  # reads the entry: a damaged one is rendered again
                 continue
             chunk = renderer.render(text, voice)
             self.put(key, chunk)

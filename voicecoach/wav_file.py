@@ -27,16 +27,18 @@ class AudioFileError(ValueError):
     """A WAV file that cannot be read as audio: the message is one line that names the file."""
 
 
-def read_wav_file(path: str | Path) -> tuple[np.ndarray, int]:
-    """Mono int16 samples and their rate (Hertz), read and checked from a WAV file."""
+def read_wav_file(path: str | Path, *, whole: bool = False) -> tuple[np.ndarray, int]:
+    """Mono int16 samples and their rate (Hertz), read and checked from a WAV file.
+
+    whole: a data chunk cut short is an error too (for files we wrote ourselves, e.g. the cache)."""
     try:
         with open(path, "rb") as f:
-            return parse_wav(f, str(path))
+            return parse_wav(f, str(path), whole=whole)
     except OSError as exc:
         raise AudioFileError(f"{path}: {exc.strerror or exc}") from None
 
 
-def parse_wav(f: BinaryIO, name: str) -> tuple[np.ndarray, int]:
+def parse_wav(f: BinaryIO, name: str, *, whole: bool = False) -> tuple[np.ndarray, int]:
     """Walk the chunks with seeks, so only the header and the checked audio are ever read."""
     head = f.read(12)
     if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
@@ -51,13 +53,14 @@ def parse_wav(f: BinaryIO, name: str) -> tuple[np.ndarray, int]:
         elif chunk_id == b"data":
             if fmt is None:
                 raise AudioFileError(f"{name}: not a readable WAV file (data comes before its format)")
-            return _data(f, size, fmt, name)
+            return _data(f, size, fmt, name, whole)
         else:  # LIST, fact, cue, ...: skipped; chunks are padded to an even length
             f.seek(size + (size & 1), 1)
     raise AudioFileError(f"{name}: not a readable WAV file ({'no format chunk' if fmt is None else 'no data chunk'})")
 
 
-def _data(f: BinaryIO, size: int, fmt: tuple[int, int, int, int, int], name: str) -> tuple[np.ndarray, int]:
+def _data(f: BinaryIO, size: int, fmt: tuple[int, int, int, int, int], name: str,
+          whole: bool) -> tuple[np.ndarray, int]:
     encoding, channels, rate_hz, block_align, bits = fmt
     here = f.tell()
     available = f.seek(0, 2) - here
@@ -65,6 +68,8 @@ def _data(f: BinaryIO, size: int, fmt: tuple[int, int, int, int, int], name: str
     if size <= available and size % block_align:
         raise AudioFileError(f"{name}: the data is not a whole number of frames ({size} bytes, "
                              f"{block_align} per frame)")
+    if whole and size > available:
+        raise AudioFileError(f"{name}: cut short ({available} of {size} bytes of audio)")
     # A data chunk cut short (a recording that was never closed) is read as far as it goes.
     frames = min(size, available) // block_align
     if frames == 0:
