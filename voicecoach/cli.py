@@ -129,7 +129,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         voice = open_voice(content, config, clock, tell_user=args.now)  # someone is waiting to hear
         speaker, source = voice.speaker, voice.source
         log.warning("listening%s", "" if args.now else " for the start phrase")
-    signal.signal(signal.SIGTERM, _raise_terminated)  # systemd stops the service with SIGTERM
+    for signum in (signal.SIGTERM, signal.SIGINT):  # systemd stops the service with SIGTERM; Ctrl-C is SIGINT
+        signal.signal(signum, _raise_terminated)
     runner = None
     try:
         start_now = args.now
@@ -143,23 +144,55 @@ def cmd_run(args: argparse.Namespace) -> int:
                 return 0 if getattr(source, "failure", None) is None else 1
             print(f"(session ended: {outcome.outcome}; waiting for the start phrase)", flush=True)
             start_now = False
-    except Terminated:
+    except Terminated as stop:
         if runner is not None:
-            runner.shut_down("terminated by the system")
+            runner.shut_down("terminated by the system" if stop.signum == signal.SIGTERM else "stopped with Ctrl-C")
             if voice is not None:  # let the last words play out, briefly
                 voice.speaker.wait_until_said(clock, longest_s=8.0)
-        return 0
+        return 0 if stop.signum == signal.SIGTERM else 130
     finally:
         if voice is not None:
             voice.close()
+        if _stopping:
+            _ignore_stops_for_good()
 
 
 class Terminated(BaseException):
-    """SIGTERM arrived: not an Exception, so nothing on the way mistakes it for an internal error."""
+    """SIGTERM or SIGINT arrived: not an Exception, so nothing on the way mistakes it for an internal error."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+_stopping = False  # a stop signal arrived: shutting down
 
 
 def _raise_terminated(signum, frame) -> None:
-    raise Terminated()
+    global _stopping
+    _stopping = True
+    # Once: a second signal (systemd's stop and an impatient Ctrl-C) must not cut the polite
+    # shutdown short with a traceback and an unjournaled session.
+    # (A Python no-op, not SIG_IGN: a signal already pending would then raise "ignored due to race condition".)
+    for other in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(other, _already_stopping)
+    raise Terminated(signum)
+
+
+def _already_stopping(signum, frame) -> None:
+    log.info("signal %d ignored: already shutting down", signum)
+
+
+def _ignore_stops_for_good() -> None:
+    """SIG_IGN at the end: Python puts every handler of its own back to the default on exit, and a
+    late SIGINT would then kill the finishing process (exit -2, no journal flush)."""
+    for _ in range(3):
+        try:  # a signal that slips in while switching is reported as an OSError: switch again
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(signum, signal.SIG_IGN)
+            return
+        except OSError:
+            continue
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
+from collections.abc import Iterator
 from typing import TextIO
 
 from .clock import Clock
 from .runner import Line, Utterance
+
+log = logging.getLogger(__name__)
+
+
+def _decoded_lines(stream: TextIO) -> Iterator[str]:
+    """Lines of text whatever bytes arrive: an invalid byte becomes U+FFFD instead of stopping the reader."""
+    binary = getattr(stream, "buffer", None)
+    if binary is None:  # already text (a StringIO in tests)
+        yield from stream
+        return
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    for raw in binary:
+        yield raw.decode(encoding, errors="replace")
 
 
 class TerminalSource:
@@ -20,9 +35,13 @@ class TerminalSource:
         threading.Thread(target=self._read, args=(stream,), daemon=True, name="terminal-input").start()
 
     def _read(self, stream: TextIO) -> None:
-        for line in stream:
-            self._lines.put(line.rstrip("\n"))
-        self._lines.put(None)
+        try:
+            for line in _decoded_lines(stream):
+                self._lines.put(line.rstrip("\r\n"))
+        except (OSError, ValueError) as exc:  # a closed or broken input ends it, like Ctrl-D
+            log.warning("keyboard input ended: %s", exc)
+        finally:
+            self._lines.put(None)
 
     @property
     def finished(self) -> bool:
