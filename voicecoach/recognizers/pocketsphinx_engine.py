@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from voicecoach.audio import SAMPLE_RATE_HZ, AudioChunk, resample
+from voicecoach.private_files import scratch_path
 from voicecoach.recognizers.base import Hypothesis, RecognizerError, Vocabularies, check_context, vocabulary_words
 from voicecoach.recognizers.filler_words import FILLER_WORDS
 
@@ -310,17 +311,15 @@ class PocketSphinxRecognizer:
 
     def _lattice_posteriors(self) -> dict[str, float]:
         # The Python Lattice has no posterior accessor; its HTK export carries link posteriors.
-        fd, path = tempfile.mkstemp(prefix="voicecoach-lattice-", suffix=".htk")  # a lattice, never audio
-        os.close(fd)
+        # It names the words heard, so it is written to memory (or a 0700 folder), never to /tmp.
         try:
-            self._decoder.get_lattice().write_htk(path)
-            with open(path, encoding="utf-8", errors="replace") as f:
-                return lattice_word_posteriors(f.read())
+            with scratch_path("voicecoach-lattice") as path:
+                self._decoder.get_lattice().write_htk(path)
+                with open(path, encoding="utf-8", errors="replace") as f:
+                    return lattice_word_posteriors(f.read())
         except (RuntimeError, OSError, ValueError) as exc:
             log.debug("pocketsphinx: no lattice (%s)", exc)
             return {}
-        finally:
-            os.unlink(path)
 
     @staticmethod
     def _bytes(chunk: AudioChunk) -> bytes:
