@@ -246,3 +246,16 @@ def test_human_clips_from_the_dev_sample(whisper, table, word, context, intent):
     clips = _clips(word)
     got = [heard(whisper, table, read_wav(p), context)[1] for p in clips]
     assert sum(g == intent for g in got) >= len(clips) - 1, got
+
+
+# ------------------------------------------------------------------------------- read-back threshold
+def test_confirm_below_follows_the_engine_unless_configured():
+    from voicecoach.config import build_config
+    from voicecoach.content import load_content
+
+    routine = load_content().routine
+    assert build_config({}, routine, "c.toml").session.confirm_below == 0.4  # auto = whisper
+    ps = build_config({"recognizer": {"engine": "pocketsphinx"}}, routine, "c.toml").session.confirm_below
+    assert ps == 0.85
+    mine = build_config({"session": {"confirm_below": 0.9}}, routine, "c.toml").session.confirm_below
+    assert mine == 0.9

@@ -39,6 +39,11 @@ SESSION_NUMBERS = {  # [session] keys: (low, high)
     "pause_wait_s": (10, 600), "asleep_after_s": (30, 1800), "max_attempts": (1, 6), "confirm_below": (0, 1),
 }
 ENGINES = ("auto", "whisper", "vosk", "pocketsphinx")
+# A red-flag "no" (and the "yes" that accepts its read-back) heard with less confidence than
+# this is read back, unless [session] confirm_below is set. Whisper's word-token confidence,
+# tune speakers (scripts/bench_recognition.py): right "yes"/"no" median 0.75, 10th percentile
+# 0.6; other words taken for yes/no 0.07-0.34. PocketSphinx and Vosk keep the session default.
+ENGINE_CONFIRM_BELOW = {"auto": 0.4, "whisper": 0.4}
 
 
 def _number(value: object, where: str, low: float, high: float) -> float:
@@ -111,6 +116,8 @@ def build_config(raw: dict, routine: Routine, source: str) -> AppConfig:
     for key in recognizer:
         if key not in ("engine", "vosk_model"):
             raise ConfigError(f"{source}: recognizer.{key}: unknown setting")
+    if "confirm_below" not in session and engine in ENGINE_CONFIRM_BELOW:
+        changes["confirm_below"] = ENGINE_CONFIRM_BELOW[engine]  # each engine's confidence has its own scale
     for key in audio:
         if key not in ("input_device", "output_device", "wait_for_devices_s"):
             raise ConfigError(f"{source}: audio.{key}: unknown setting")

@@ -18,7 +18,7 @@ import numpy as np
 
 from voicecoach.audio import SAMPLE_RATE_HZ, AudioChunk, resample
 from voicecoach.recognizers.base import Hypothesis, Vocabularies, check_context, vocabulary_words
-from voicecoach.recognizers.whisper_model import WhisperModel, check_model_dir, default_verify_cache, packaged_model_dir
+from voicecoach.recognizers.whisper_model import Decoded, WhisperModel, check_model_dir, default_verify_cache, packaged_model_dir
 from voicecoach.recognizers.whisper_settings import ContextSettings, WhisperSettings, load_whisper_settings
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,18 @@ def prompt_text(template: str, phrases) -> str:
     if "{words}" in template:
         template = template.replace("{words}", ", ".join(vocabulary_words(phrases)))
     return template[:1].upper() + template[1:] + ("." if template and template[-1].isalnum() else "")
+
+
+def word_confidence(decoded: Decoded) -> float:
+    """Geometric mean of the probabilities of the word tokens (0..1).
+
+    Punctuation and end-of-text are left out: whether Whisper writes "No." or "No" is style,
+    not doubt about the word (measured: a right "no" 0.7 on its word token, 0.4 on the full
+    stop; the word "nine" heard as "No" 0.12)."""
+    probs = [p for text, p in decoded.tokens if any(c.isalnum() for c in text)]
+    if not probs:
+        return math.exp(decoded.logprob)
+    return math.exp(sum(math.log(max(p, 1e-12)) for p in probs) / len(probs))
 
 
 class WhisperRecognizer:
@@ -154,4 +166,4 @@ class WhisperRecognizer:
         if decoded.no_speech_prob >= ctx.reject_no_speech or not words:
             return Hypothesis("", 0.0, final, final, start_s, end_s)
         other = sum(w not in self._words[self.context] for w in words)
-        return Hypothesis(" ".join(words), math.exp(decoded.logprob), final, False, start_s, end_s, other)
+        return Hypothesis(" ".join(words), word_confidence(decoded), final, False, start_s, end_s, other)

@@ -18,7 +18,6 @@ import hashlib
 import importlib.util
 import json
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,11 +82,13 @@ def verify_weights(path: Path, expected_sha256: str, cache_file: Path | None) ->
 
 @dataclass(frozen=True)
 class Decoded:
-    """One decode: Whisper's raw text, its length-normalized log-probability, P(no speech)."""
+    """One decode: Whisper's raw text, its length-normalized log-probability, P(no speech),
+    and each output token with the probability Whisper gave it."""
 
     text: str
     logprob: float
     no_speech_prob: float
+    tokens: tuple[tuple[str, float], ...] = ()
 
 
 class WhisperModel:
@@ -143,9 +144,19 @@ class WhisperModel:
         k = encoded.shape[1]
         full = np.concatenate([encoded, self._silence[:, k:]], axis=1)
         result = self.model.generate(self._view(full), [prompt], beam_size=1, max_length=len(prompt) + max_new_tokens,
-                                     return_scores=True, return_no_speech_prob=True)[0]
+                                     return_scores=True, return_no_speech_prob=True, return_logits_vocab=True)[0]
         ids = [i for i in result.sequences_ids[0] if i < self.eot]
-        return Decoded(self.tokenizer.decode(ids), float(result.scores[0]), float(result.no_speech_prob))
+        tokens = tuple((self.tokenizer.decode([i]), _probability(np.array(step), i))
+                       for i, step in zip(ids, result.logits[0]))
+        return Decoded(self.tokenizer.decode(ids), float(result.scores[0]), float(result.no_speech_prob), tokens)
+
+
+def _probability(logits: np.ndarray, token: int) -> float:
+    """Softmax probability of `token` among one decoding step's logits."""
+    z = logits.reshape(-1).astype(np.float64)
+    z -= z.max()
+    e = np.exp(z)
+    return float(e[token] / e.sum())
 
 
 def default_verify_cache() -> Path:
@@ -153,6 +164,3 @@ def default_verify_cache() -> Path:
 
     return cache_dir() / "whisper-verified.json"
 
-
-def intra_threads_default() -> int:
-    return max(1, min(2, os.cpu_count() or 1))
