@@ -1,5 +1,6 @@
 """Property: whatever the user says, a red flag answered yes, not sure or unclearly never leads to a stretch."""
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -91,3 +92,114 @@ def test_no_red_flag_answer_leads_to_an_exercise_short_check(events):
 def test_no_input_sequence_crashes_the_session(events):
     session, _ = _run(events, History(first_use=True, full_screening_due=False))
     assert session.state is State.DONE or session.context in ("yesno", "rating", "exercise")
+
+
+# ---- the same safety property, from the user's words: the labelled corpus through the real parser --
+
+import dataclasses  # noqa: E402
+
+from test_answers import CORPUS, loosened_table  # noqa: E402
+
+ANSWER_ROWS = [r for r in CORPUS if r["context"] == "yesno" and r["phrase"].strip(" .?!")]
+PLAIN_NO = [r for r in ANSWER_ROWS if r["intent"] == "no" and r["kind"] != "disconfirm"]
+NOT_NO = [r for r in ANSWER_ROWS if r["intent"] in ("yes", "unsure", "unclear")]
+SAID = [r for r in ANSWER_ROWS if r["intent"] in ("repeat", "help", "stop")]
+SCREENING_STATES = (State.SCREENING, State.CONFIRM_NO, State.CHANGED)
+
+# Mostly plain "no"s, so that dialogues get deep; a "no" is heard with low confidence a third of
+# the time, which makes the coach read it back; the read-back gets any answer of the corpus.
+spoken = st.one_of(
+    st.tuples(st.sampled_from(PLAIN_NO), st.sampled_from([0.4, 0.95, 1.0])),
+    st.tuples(st.sampled_from(PLAIN_NO), st.sampled_from([0.4, 0.95, 1.0])),
+    st.tuples(st.sampled_from(PLAIN_NO), st.sampled_from([0.4, 0.95, 1.0])),
+    st.tuples(st.sampled_from(NOT_NO + SAID), st.sampled_from([0.4, 1.0])),
+    st.tuples(st.sampled_from(NOT_NO), st.just(1.0)),  # the risky class, weighted up
+    st.tuples(st.sampled_from(NOT_NO), st.just(1.0)),
+    st.tuples(st.sampled_from(ANSWER_ROWS), st.sampled_from([0.4, 1.0])),
+    st.none(),  # silence until the deadline
+)
+# Runs of clear plain "no"s around two odd answers (a read-back and its answer, say), so that many
+# dialogues get to the end of the screening with something else said on the way, then anything.
+clear_no = st.tuples(st.sampled_from(PLAIN_NO), st.just(1.0))
+dialogue = st.builds(lambda no, k1, odd, k2, rest: [no] * k1 + odd + [no] * k2 + rest, clear_no,
+                     st.integers(0, 15), st.lists(spoken, min_size=1, max_size=3), st.integers(0, 18),
+                     st.lists(spoken, max_size=40))
+
+
+def run_dialogue(content, events, history):
+    """Drive the real session with phrases parsed by the real parser; check the property with the
+    corpus labels (what the person meant), never with the parser's own output."""
+    session = Session(content, history=history)
+    out = session.begin(0.0)
+    flagged: list[str] = []  # phrases meaning yes or not sure, said to a red-flag question
+    meant_no: set[str] = set()  # questions the person plainly answered no (and confirmed, if read back)
+    pending = None  # a question whose plain "no" is being read back
+    asked: set[str] = set()
+    now = 0.0
+
+    def check(actions):
+        for action in actions:
+            if isinstance(action, Say) and action.key.startswith("question:") and action.key != "question:changed":
+                asked.add(action.key.split(":", 1)[1])
+            if isinstance(action, Say) and action.key.startswith(EXERCISE_KEYS):
+                assert not flagged, f"an exercise instruction after {flagged}"
+                assert asked <= meant_no, f"an exercise before a plain no to {asked - meant_no}"
+
+    check(out)
+    said = list(out)
+    for event in events:
+        if session.finished:
+            break
+        now += 3.0
+        question, state = _current_question(said), session.state
+        if event is None:
+            out = session.timeout(now)
+        else:
+            row, confidence = event
+            intent = content.intents.parse(row["phrase"], session.context or "idle")
+            if intent is None:
+                continue
+            out = session.hear(intent, now, confidence)
+            if state is State.SCREENING and question:
+                if row["intent"] in ("yes", "unsure"):
+                    flagged.append(row["phrase"])
+                elif row["intent"] == "no":
+                    meant_no.add(question) if confidence >= session.settings.confirm_below else None
+                    pending = question
+            elif state is State.CONFIRM_NO and pending and row["intent"] == "yes":
+                meant_no.add(pending)
+        check(out)
+        said.extend(out)
+    return session
+
+
+@settings(max_examples=500, deadline=None)
+@given(dialogue)
+def test_words_that_are_not_a_plain_no_never_lead_to_an_exercise(events):
+    run_dialogue(CONTENT, events, History(first_use=True, full_screening_due=True))
+
+
+@settings(max_examples=200, deadline=None)
+@given(dialogue)
+def test_words_that_are_not_a_plain_no_never_lead_to_an_exercise_short_check(events):
+    run_dialogue(CONTENT, events, History(first_use=False, full_screening_due=False))
+
+
+def test_the_text_property_is_not_vacuous():
+    events = [(PLAIN_NO[0], 1.0)] * 15 + [({"phrase": "skip", "intent": "next"}, 1.0)]
+    said = run_dialogue(CONTENT, events, History())
+    assert said.state not in SCREENING_STATES and said.context == "exercise"
+
+
+def test_the_text_property_fails_when_the_parser_is_loosened():
+    # Mutation check: the same property, with the loose parser the issue found, must find a dialogue
+    # that reaches a stretch on words that were not a plain no.
+    loose = dataclasses.replace(CONTENT, intents=loosened_table())
+
+    @settings(max_examples=500, deadline=None, database=None, report_multiple_bugs=False)
+    @given(dialogue)
+    def property_with_loose_parser(events):
+        run_dialogue(loose, events, History(first_use=True, full_screening_due=True))
+
+    with pytest.raises(AssertionError, match="exercise"):
+        property_with_loose_parser()

@@ -30,8 +30,9 @@ class SetVoice:
 class Listen:
     """Listen in a recognition context until the user speaks or the deadline passes.
 
-    The deadline is `timeout_s` after the coach finishes speaking, or the session time
-    `until_s` (or right after speaking, if that is later). None of both: no deadline.
+    The deadline is `timeout_s` after the coach finishes speaking, or exactly the session
+    time `until_s`, even while the coach is speaking (a hold ends on time). None of both:
+    no deadline.
     """
 
     context: str

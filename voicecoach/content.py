@@ -16,6 +16,7 @@ from .content_errors import ContentError
 from .intents import IntentTable, load_intent_table
 
 TIER_ORDER = ("emergency", "professional", "avoid")  # most urgent first
+LONGEST_HOLD_S = 30  # no exercise, built in or a user's own, holds longer (product choice)
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class Question:
     id: str
     tier: str
     ask: tuple[str, ...]  # first wording, then the wordings used to ask again
+    topic: str  # a few words naming what was asked, for the reminder after a screen-out
 
 
 @dataclass(frozen=True)
@@ -77,11 +79,19 @@ class Screening:
     unsure_advice: str
     no_answer: str
     confirm_no: tuple[str, ...]
+    remind_yes: str  # {topic}, {advice}
+    remind_unsure: str
+    remind_ask: tuple[str, ...]
+    remind_kept: str
+    remind_retracted: str
     tiers: dict[str, Tier]
     questions: tuple[Question, ...]  # emergency tier first
 
     def tier_of(self, question: Question) -> Tier:
         return self.tiers[question.tier]
+
+    def question(self, question_id: str) -> Question | None:
+        return next((q for q in self.questions if q.id == question_id), None)
 
 
 @dataclass(frozen=True)
@@ -186,6 +196,8 @@ def load_routine(path: str | Path | None = None) -> Routine:
     counts = top.get("count_at_s") if "count_at_s" in data else []
     if not isinstance(counts, list) or not all(isinstance(c, int) and c > 0 for c in counts):
         raise top.fail("count_at_s", "must be a list of whole seconds above zero")
+    if path is not None:
+        _check_safe_ranges(exercises, top)
     return Routine(
         name=top.text("name"),
         cue_interval_s=top.number("cue_interval_s", 2, 30),
@@ -194,9 +206,21 @@ def load_routine(path: str | Path | None = None) -> Routine:
     )
 
 
+def _check_safe_ranges(exercises: tuple[Exercise, ...], top: _Fields) -> None:
+    """A user's routine keeps the built-in exercises within the source document's hold ranges."""
+    built_in = {e.id: e.hold_s for e in load_routine().exercises}
+    for i, exercise in enumerate(exercises):
+        safe = built_in.get(exercise.id)
+        held = exercise.hold_s
+        if safe is not None and not (safe.min_s <= held.min_s and held.max_s <= safe.max_s):
+            raise top.fail(f"exercises[{i}].hold_s", f"{exercise.id} holds for {safe.min_s}-{safe.max_s} s, the "
+                           f"source's safe range; got {held.min_s}-{held.max_s}")
+
+
 def _exercise(f: _Fields) -> Exercise:
     hold = f.table("hold_s")
-    low, high = hold.number("min", 1, 120, integer=True), hold.number("max", 1, 120, integer=True)
+    low = hold.number("min", 1, LONGEST_HOLD_S, integer=True)
+    high = hold.number("max", 1, LONGEST_HOLD_S, integer=True)
     default = hold.number("default", low, high, integer=True)
     if low > high:
         raise hold.fail("min", f"must not be above max ({low} > {high})")
@@ -232,7 +256,7 @@ def load_screening(path: str | Path | None = None) -> Screening:
         tier = q.text("tier")
         if tier not in tiers:
             raise q.fail("tier", f"must be one of {', '.join(TIER_ORDER)}, got {tier!r}")
-        questions.append(Question(q.text("id"), tier, q.texts("ask")))
+        questions.append(Question(q.text("id"), tier, q.texts("ask"), q.text("topic")))
     if not any(q.tier == "emergency" for q in questions):
         raise top.fail("questions", "needs at least one emergency question")
     questions.sort(key=lambda q: TIER_ORDER.index(q.tier))  # emergency first, then the rest in file order
@@ -245,6 +269,11 @@ def load_screening(path: str | Path | None = None) -> Screening:
         unsure_advice=top.text("unsure_advice"),
         no_answer=top.text("no_answer"),
         confirm_no=top.texts("confirm_no"),
+        remind_yes=top.text("remind_yes", ("topic", "advice")),
+        remind_unsure=top.text("remind_unsure", ("topic", "advice")),
+        remind_ask=top.texts("remind_ask"),
+        remind_kept=top.text("remind_kept"),
+        remind_retracted=top.text("remind_retracted"),
         tiers=tiers,
         questions=tuple(questions),
     )
@@ -268,7 +297,7 @@ PHRASE_KEYS = (
     "slower", "faster", "slowest", "fastest", "louder", "quieter", "loudest", "quietest", "longer",
     "shorter", "longest", "shortest", "how_long_hold", "how_long_session", "how_long_screening",
     "progress_none", "progress_one", "progress_trend", "progress_change", "end_early", "praise",
-    "close_reminder", "goodbye",
+    "close_reminder", "goodbye", "answer_after_hold", "journal_failed",
 )
 
 

@@ -91,6 +91,8 @@ class ExerciseFlow:
         self._hold_start_s = now
         self._hold_total_s = self.hold_s[exercise.id]
         self._cue_index = 0
+        self._deferred = []
+        self._talking_until_s = now
         self._say_text(exercise.hold.format(seconds=self._hold_total_s), f"hold:{exercise.id}")
         self._listen_in_hold(now)
 
@@ -126,6 +128,8 @@ class ExerciseFlow:
         due = [(at, count) for at, count in self._hold_events() if abs(at - elapsed) < 0.75]
         if due and due[0][1] is not None:
             self._say("hold_count", seconds=due[0][1])
+        elif due and now < self._talking_until_s:
+            pass  # still answering the user: this breathing cue is left out
         elif due:
             cues = self._step().exercise.cues
             self._say_text(cues[self._cue_index % len(cues)], "cue")
@@ -134,10 +138,41 @@ class ExerciseFlow:
 
     def _finish_hold(self, now: float, *, completed: bool) -> None:
         step = self._step()
-        held = min(self._hold_total_s, max(0.0, now - self._hold_start_s))
+        held = max(0.0, now - self._hold_start_s)  # from the clock, not from the target
         self._record("hold", exercise=step.exercise.id, side=step.side, round=step.round + 1,
                      target_s=self._hold_total_s, held_s=round(held, 1), completed=completed)
         self._enter_step(self._step_index + 1, now)
+        for key in self._deferred:  # what was asked during the hold, now that it is over
+            self._say_answer(key, now)
+        self._deferred = []
+
+    # answers during a hold: short, or after the release
+
+    def _reply(self, key: str, now: float, **fields: object) -> None:
+        """Say a short reply; during a hold only if it ends before the next count and the release."""
+        text = self.phrases.say(key, **fields)
+        if self.state is State.HOLD:
+            talk_s = self._speaking_s(text)
+            if now + talk_s > self._quiet_by_s(now):
+                return  # it would push the count or the release late: the hold keeps its time
+            self._talking_until_s = now + talk_s
+        self._say_text(text, key)
+
+    def _speaking_s(self, text: str) -> float:
+        """A generous guess of how long a line takes at the current rate."""
+        return 1.25 * len(text.split()) * 60.0 / self.rate_wpm + 0.5
+
+    def _quiet_by_s(self, now: float) -> float:
+        """When the coach must be silent again in this hold: before the next count, and the end."""
+        counts = [self._hold_start_s + at for at, count in self._hold_events() if count is not None]
+        upcoming = [t for t in counts if t > now] + [self._hold_end_s()]
+        return min(upcoming) - 0.5
+
+    def _say_answer(self, key: str, now: float) -> None:
+        if key == "progress":
+            self._say_text(progress_sentence(self.phrases, list(self.history.ratings)), "progress")
+        else:
+            self._say(key)
 
     def _hear_hold(self, intent: Intent, now: float, confidence: float) -> None:
         if self._exercise_common(intent, now):
@@ -145,7 +180,7 @@ class ExerciseFlow:
         if intent.name == "next":
             self._finish_hold(now, completed=False)
         elif intent.name == "repeat":
-            self._say("how_long_hold", seconds=self._remaining_hold_s(now))
+            self._reply("how_long_hold", now, seconds=self._remaining_hold_s(now))
             self._listen_in_hold(now)
         else:
             self._listen_in_hold(now)
@@ -177,23 +212,26 @@ class ExerciseFlow:
             self._record("event", kind="end", during=self._step().exercise.id)
             self._close_early("ended")
         elif name in VOICE_INTENTS:
-            self._change_voice(name)
+            self._change_voice(name, now)
             self._relisten(now)
         elif name in ("longer", "shorter"):
             self._change_hold(name, now)
             self._relisten(now)
         elif name == "how_long":
             if self.state is State.HOLD:
-                self._say("how_long_hold", seconds=self._remaining_hold_s(now))
+                self._reply("how_long_hold", now, seconds=self._remaining_hold_s(now))
             else:
                 self._say("how_long_session", index=self._step().exercise_index + 1,
                           count=len(self.content.routine.exercises))
             self._relisten(now)
-        elif name in ("help", "why"):
-            self._say("help_exercise" if name == "help" else "why")
-            self._relisten(now)
-        elif name == "progress":
-            self._say_text(progress_sentence(self.phrases, list(self.history.ratings)), "progress")
+        elif name in ("help", "why", "progress"):
+            key = "help_exercise" if name == "help" else name
+            if self.state is State.HOLD:  # a long answer waits until after the release
+                if key not in self._deferred:
+                    self._deferred.append(key)
+                self._reply("answer_after_hold", now)
+            else:
+                self._say_answer(key, now)
             self._relisten(now)
         else:
             return False
@@ -205,7 +243,7 @@ class ExerciseFlow:
         else:
             self._listen_again()
 
-    def _change_voice(self, name: str) -> None:
+    def _change_voice(self, name: str, now: float) -> None:
         s = self.settings
         if name in ("slower", "faster"):
             step = -s.rate_step_wpm if name == "slower" else s.rate_step_wpm
@@ -218,7 +256,7 @@ class ExerciseFlow:
             at_limit, self.volume = new == self.volume, new
             limit_key = "loudest" if name == "louder" else "quietest"
         self._out.append(SetVoice(self.rate_wpm, self.volume))
-        self._say(limit_key if at_limit else name)
+        self._reply(limit_key if at_limit else name, now)
 
     def _change_hold(self, name: str, now: float) -> None:
         exercise = self._step().exercise
@@ -234,9 +272,9 @@ class ExerciseFlow:
             self._paused_remaining_s += total - self._hold_total_s
             self._hold_total_s = total
         if new == current:
-            self._say("longest" if name == "longer" else "shortest", seconds=new)
+            self._reply("longest" if name == "longer" else "shortest", now, seconds=new)
         else:
-            self._say(name, seconds=new)
+            self._reply(name, now, seconds=new)
 
     # pause, stop, check-in
 

@@ -3,6 +3,8 @@
 The phrases live in data/intents.toml. Matching is on whole words, longest phrase
 first, so "stopwatch" is not "stop", "wow" is not "ow" and "not sure" is not "sure".
 Safety order for mixed utterances: pain beats stop, stop beats everything else.
+In the yesno context the whole utterance is judged as an answer (answers.py): only a
+plain "no" is a no.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from .answers import KINDS as ANSWER_KINDS
+from .answers import AnswerRules
 from .content_errors import ContentError
 
 INTENT_NAMES = (
@@ -31,6 +35,7 @@ class Intent:
     name: str
     value: int | None = None
     text: str = ""
+    words: tuple[str, ...] = ()  # the normalized phrase that matched, when one did
 
 
 def normalize(text: str) -> list[str]:
@@ -49,6 +54,8 @@ class IntentTable:
     negators: frozenset[tuple[str, ...]]
     ignore: frozenset[tuple[str, ...]]
     numbers: dict[str, int]  # number word -> value
+    answers: AnswerRules  # how a yes/no answer is judged
+    symptoms: frozenset[tuple[str, ...]]  # pain phrases that, inside an answer, describe a symptom
 
     def vocabulary(self, context: str) -> list[str]:
         """The phrases a recognizer should listen for in `context`, lower-case words."""
@@ -64,6 +71,13 @@ class IntentTable:
         tokens = normalize(text)
         if not tokens:
             return None
+        if context == "yesno":
+            return self._parse_answer(tokens, text, allowed)
+        found, negated = self._commands(tokens, text, allowed)
+        return self._decide(found, negated, text)
+
+    def _commands(self, tokens: list[str], text: str, allowed: tuple[str, ...]) -> tuple[list[Intent], bool]:
+        """The intents of `allowed` found in `tokens`, and whether one of them was negated."""
         found: list[Intent] = []
         negated = False
         i = 0
@@ -79,9 +93,26 @@ class IntentTable:
                 i += 1
                 continue
             if name in allowed:
-                found.append(Intent(name, value, text))
+                found.append(Intent(name, value, text, tuple(tokens[i:i + length])))
             i += length
-        return self._decide(found, negated, text)
+        return found, negated
+
+    def _parse_answer(self, tokens: list[str], text: str, allowed: tuple[str, ...]) -> Intent:
+        """An answer to a yes/no question: stop and pain first, then the whole answer judged."""
+        commands = [c for c in self._commands(tokens, text, allowed)[0] if c.name not in ("yes", "no", "unsure")]
+        said = self.answers.without_fillers(tokens)
+        whole = [c for c in self._commands(said, text, allowed)[0] if list(c.words) == said]
+        alone = bool(whole)  # one command is all that was said, fillers aside
+        for urgent in ("pain", "stop"):
+            hits = [c for c in commands if c.name == urgent]
+            if urgent == "pain" and not alone:
+                # "yes, the pain goes down my leg" answers the question; "it hurts" still stops.
+                hits = [c for c in hits if c.words not in self.symptoms]
+            if hits:
+                return Intent(urgent, None, text)
+        if alone and whole[0].name in ("repeat", "help"):
+            return Intent(whole[0].name, None, text)
+        return Intent(self.answers.judge(tokens), None, text)
 
     def _intents_of(self, context: str) -> tuple[str, ...]:
         try:
@@ -151,6 +182,17 @@ def load_intent_table(path: str | Path | None = None) -> IntentTable:
     if missing:
         raise ContentError(source, "contexts", f"missing {', '.join(sorted(missing))}")
     numbers = {str(w): int(v) for w, v in _table(data, "numbers", source).items()}
+    answers_table = _table(data, "answers", source)
+    answer_phrases = {kind: [tuple(normalize(p)) for p in _strings(answers_table.get(kind), f"answers.{kind}", source)]
+                      for kind in ANSWER_KINDS}
+    for key in answers_table:
+        if key not in (*ANSWER_KINDS, "symptoms"):
+            raise ContentError(source, f"answers.{key}", f"unknown key (known: {', '.join(ANSWER_KINDS)}, symptoms)")
+    try:
+        answers = AnswerRules.from_phrases(answer_phrases)
+    except ValueError as exc:
+        raise ContentError(source, "answers", str(exc)) from None
+    symptoms = frozenset(tuple(normalize(p)) for p in _strings(answers_table.get("symptoms"), "answers.symptoms", source))
     return IntentTable(
         phrases=phrases,
         spoken=spoken,
@@ -158,6 +200,8 @@ def load_intent_table(path: str | Path | None = None) -> IntentTable:
         negators=frozenset(tuple(normalize(n)) for n in _strings(data.get("negators", []), "negators", source)),
         ignore=frozenset(tuple(normalize(n)) for n in _strings(data.get("ignore", []), "ignore", source)),
         numbers=numbers,
+        answers=answers,
+        symptoms=symptoms,
     )
 
 

@@ -16,10 +16,10 @@ class ScreeningFlow:
 
     # ---- screening ----------------------------------------------------------------------
 
-    def _start_screening(self, now: float) -> None:
+    def _start_screening(self, now: float, *, full: bool = False) -> None:
         screening = self.content.screening
         emergency = tuple(q for q in screening.questions if q.tier == "emergency")
-        if self.history.full_screening_due:
+        if full or self.history.full_screening_due:
             self._screening_kind = "full"
             self._questions = screening.questions
             self._say_text(screening.intro_full[0], "screening_intro")
@@ -73,7 +73,8 @@ class ScreeningFlow:
         self._end("no_answer", self._question().id)
 
     def _hear_screening(self, intent: Intent, now: float, confidence: float) -> None:
-        if self._answer_common(intent, now, help_key="help_yesno", repeat=lambda: self._ask_question(self._attempts)):
+        if self._answer_common(intent, now, help_key="help_yesno", repeat=lambda: self._ask_question(self._attempts),
+                               retry=self._retry_question):
             return
         question = self._question()
         if intent.name in ("yes", "unsure"):
@@ -102,7 +103,8 @@ class ScreeningFlow:
 
     def _hear_confirm_no(self, intent: Intent, now: float, confidence: float) -> None:
         # Reading back a "no": only a clearly heard "yes" clears the question; anything else asks again.
-        if self._answer_common(intent, now, help_key="help_yesno", repeat=lambda: self._timeout_confirm_no(now)):
+        if self._answer_common(intent, now, help_key="help_yesno", repeat=lambda: self._timeout_confirm_no(now),
+                               retry=lambda: self._timeout_confirm_no(now)):
             return
         if intent.name == "yes" and confidence >= self.settings.confirm_below:
             if self._confirming_changed:
@@ -128,7 +130,8 @@ class ScreeningFlow:
         self._set_listen(Listen("yesno", timeout_s=self.settings.answer_wait_s))
 
     def _hear_changed(self, intent: Intent, now: float, confidence: float) -> None:
-        if self._answer_common(intent, now, help_key="help_yesno", repeat=lambda: self._ask_changed(self._attempts)):
+        if self._answer_common(intent, now, help_key="help_yesno", repeat=lambda: self._ask_changed(self._attempts),
+                               retry=lambda: self._timeout_changed(now)):
             return
         if intent.name in ("yes", "unsure"):
             # Something changed: go through the rest of the full screening.
@@ -157,8 +160,12 @@ class ScreeningFlow:
         else:
             self._ask_changed(self._attempts + 1)
 
-    def _answer_common(self, intent: Intent, now: float, *, help_key: str, repeat) -> bool:
-        """Intents that mean the same whenever the coach waits for an answer. True if handled."""
+    def _answer_common(self, intent: Intent, now: float, *, help_key: str, repeat, retry) -> bool:
+        """Intents that mean the same whenever the coach waits for an answer. True if handled.
+
+        `repeat` asks the same question again; `retry` counts an attempt, then asks again or ends
+        safely. The first request to hear the question again is free, later ones count, so
+        "pardon" cannot keep a question open for ever."""
         if intent.name == "pain":
             self._pain(now)
         elif intent.name == "stop":
@@ -169,14 +176,63 @@ class ScreeningFlow:
         elif intent.name == "end":
             self._out.append(StopSpeaking())
             self._close_early("ended")
-        elif intent.name == "repeat":
-            repeat()
-        elif intent.name == "help":
-            self._say(help_key)
-            repeat()
+        elif intent.name in ("repeat", "help"):
+            asked = (self.state, self._question_index, self._rating_when)  # what is being asked now
+            self._repeats = self._repeats + 1 if asked == self._repeats_of else 1
+            self._repeats_of = asked
+            if intent.name == "help":
+                self._say(help_key)
+            if self._repeats > self.settings.free_repeats:
+                retry()
+            else:
+                repeat()
         else:
             return False
         return True
+
+    # ---- a recent screen-out, recalled -------------------------------------------------
+
+    def _remind(self, attempt: int) -> None:
+        """Recall the red-flag answer of the last 24 hours; only a clear "it was a mistake" goes on."""
+        screening = self.content.screening
+        if attempt == 0:
+            recalled = self.history.screen_out
+            question = screening.question(recalled.question) if recalled else None
+            if recalled is None or question is None:  # a question since removed from the content
+                self._start_screening(self._last_heard_s, full=True)
+                return
+            self._recalled = question
+            advice = screening.unsure_advice if recalled.answer == "unsure" else screening.tier_of(question).advice
+            line = screening.remind_unsure if recalled.answer == "unsure" else screening.remind_yes
+            self._say_text(line.format(topic=question.topic, advice=advice), "remind")
+        self._attempts = attempt
+        self.state = State.REMINDER
+        self._say_text(screening.remind_ask[attempt % len(screening.remind_ask)], "remind_ask")
+        self._set_listen(Listen("yesno", timeout_s=self.settings.answer_wait_s))
+
+    def _hear_reminder(self, intent: Intent, now: float, confidence: float) -> None:
+        if self._answer_common(intent, now, help_key="help_yesno", repeat=lambda: self._remind(self._attempts),
+                               retry=lambda: self._timeout_reminder(now)):
+            return
+        if intent.name == "yes" and confidence >= self.settings.confirm_below:
+            self._record("screening", kind="reminder", result="retracted", question=self._recalled.id)
+            self._say_text(self.content.screening.remind_retracted, "remind_retracted")
+            self._start_screening(now, full=True)
+        elif intent.name in ("no", "unsure"):
+            self._keep_screen_out()
+        else:  # unclear, or a "yes" not heard clearly: ask again
+            self._timeout_reminder(now)
+
+    def _timeout_reminder(self, now: float) -> None:
+        if self._attempts + 1 >= self.settings.max_attempts:
+            self._keep_screen_out()
+        else:
+            self._remind(self._attempts + 1)
+
+    def _keep_screen_out(self) -> None:
+        self._record("screening", kind="reminder", result="kept", question=self._recalled.id)
+        self._say_text(self.content.screening.remind_kept, "remind_kept")
+        self._end("screened_out", f"{self._recalled.id} (recalled)")
 
     # ---- stiffness rating ---------------------------------------------------------------
 
@@ -194,7 +250,8 @@ class ScreeningFlow:
 
     def _hear_rating(self, intent: Intent, now: float, confidence: float) -> None:
         if self._answer_common(intent, now, help_key="help_rating",
-                               repeat=lambda: self._ask_rating(self._rating_when, self._attempts)):
+                               repeat=lambda: self._ask_rating(self._rating_when, self._attempts),
+                               retry=lambda: self._timeout_rating(now)):
             return
         if intent.name == "number" and intent.value is not None:
             self._record("rating", when=self._rating_when, value=intent.value)

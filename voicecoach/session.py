@@ -43,6 +43,9 @@ class Session(ScreeningFlow, ExerciseFlow):
         self._questions: tuple[Question, ...] = ()
         self._question_index = 0
         self._attempts = 0
+        self._repeats = 0  # requests to hear the current question again
+        self._repeats_of: tuple = ()  # ... and which question that is
+        self._recalled: Question | None = None  # the question of a recalled screen-out
         self._screening_kind = ""
         self._confirming_changed = False  # the read-back is about "anything new since last time?"
         # rating
@@ -56,6 +59,8 @@ class Session(ScreeningFlow, ExerciseFlow):
         self._resume_index = 0
         self._paused_remaining_s = 0.0
         self._exercising = False
+        self._deferred: list[str] = []  # answers asked for during a hold, said after the release
+        self._talking_until_s = 0.0  # a reply during a hold is being said until then (estimated)
 
     # ---- the public interface -------------------------------------------------------------
 
@@ -84,7 +89,10 @@ class Session(ScreeningFlow, ExerciseFlow):
         if self.history.first_use:
             self._say("disclaimer")
         self._say("how_to_talk")
-        self._start_screening(now)
+        if self.history.screen_out is not None:
+            self._remind(attempt=0)
+        else:
+            self._start_screening(now)
 
     def hear(self, intent: Intent, now: float, confidence: float = 1.0) -> list[Action]:
         """The user said something; `confidence` (0..1) is how sure the recognizer was."""

@@ -28,8 +28,17 @@ class SessionSettings:
     pause_wait_s: float = 90.0  # paused with no word before the coach checks in
     asleep_after_s: float = 180.0  # no word from the user for this long: check they are still there
     max_attempts: int = 3  # asking the same question before ending safely
+    free_repeats: int = 1  # requests to hear a question again that do not count as an attempt
     confirm_below: float = 0.85  # a red-flag "no" heard with less confidence is read back
     rate_stiffness: bool = True  # ask the 0-10 stiffness rating before and after
+
+
+@dataclass(frozen=True)
+class ScreenOut:
+    """A red-flag answer from the last 24 hours that still stands."""
+
+    question: str  # question id
+    answer: str  # "yes" or "unsure"
 
 
 @dataclass(frozen=True)
@@ -37,12 +46,14 @@ class History:
     """What the journal knows that changes this session."""
 
     first_use: bool = True
-    full_screening_due: bool = True  # first use, a week since the last one, or a pain event since
+    full_screening_due: bool = True  # first use, a week since the last one, or an unsettled session since
     ratings: tuple[tuple[int | None, int | None], ...] = ()  # (before, after) per past session
+    screen_out: ScreenOut | None = None  # recalled before anything else
 
 
 class State(enum.Enum):
     IDLE = "idle"
+    REMINDER = "reminder"  # recalling a recent screen-out: was that answer a mistake?
     SCREENING = "screening"
     CONFIRM_NO = "confirm_no"
     CHANGED = "changed"
@@ -58,7 +69,7 @@ class State(enum.Enum):
 
 
 CONTEXT_OF = {
-    State.IDLE: "idle", State.SCREENING: "yesno", State.CONFIRM_NO: "yesno", State.CHANGED: "yesno",
+    State.IDLE: "idle", State.REMINDER: "yesno", State.SCREENING: "yesno", State.CONFIRM_NO: "yesno", State.CHANGED: "yesno",
     State.RATING: "rating", State.STEP: "exercise", State.HOLD: "exercise", State.PAUSED: "exercise",
     State.CONFIRM_STOP: "yesno", State.STOP_MENU: "exercise", State.CHECK_IN: "exercise",
     State.PAIN_CHECK: "yesno",
