@@ -166,7 +166,8 @@ def run_dialogue(content, events, history):
                 elif row["intent"] == "no":
                     meant_no.add(question) if confidence >= session.settings.confirm_below else None
                     pending = question
-            elif state is State.CONFIRM_NO and pending and row["intent"] == "yes":
+            elif state is State.CONFIRM_NO and pending and row["intent"] == "yes" and \
+                    row["kind"] in ("plain yes", "affirms in other words", "confirm"):
                 meant_no.add(pending)
         check(out)
         said.extend(out)

@@ -13,6 +13,10 @@ never skipped, so "no, but my legs are numb" cannot pass for "no". The rules, in
 A negator right before an affirming phrase turns it into a denial ("not correct", "not true");
 before a doubt it is still a doubt ("not as far as I know"); before a denial or a partial phrase
 it makes the answer unclear ("not never", "not often").
+
+An answer that clears something must be plain: a "no" to a red flag always is (rule 4), and a
+"yes" that confirms a read-back of a "no" must be too (`plain`), since "not correct" misheard as
+"that correct" would otherwise confirm a "no" that was never said.
 """
 
 from __future__ import annotations
@@ -66,7 +70,18 @@ class AnswerRules:
 
     def judge(self, tokens: list[str]) -> str:
         """yes, no, unsure or unclear for a whole answer (normalized words, at least one)."""
+        return self._judge(self._apply_negators(self.units(tokens)))
+
+    def plain(self, tokens: list[str]) -> bool:
+        """Whether the answer is nothing but yes (or nothing but no) words and fillers. A yes that
+        clears something (a read-back of a "no") must be plain, as a no that clears must be:
+        "that correct" (a misheard "not correct") confirms nothing."""
         units = self._apply_negators(self.units(tokens))
+        return all(u in ("fillers", "affirmations") for u in units) or \
+            all(u in ("fillers", "denials") for u in units)
+
+    @staticmethod
+    def _judge(units: list[str]) -> str:
         if "doubts" in units:
             return UNSURE
         affirms = "affirmations" in units or "partial" in units

@@ -36,6 +36,7 @@ class Intent:
     value: int | None = None
     text: str = ""
     words: tuple[str, ...] = ()  # the normalized phrase that matched, when one did
+    plain: bool = True  # an answer of yes (or no) words and fillers only, nothing else said
 
 
 def normalize(text: str) -> list[str]:
@@ -112,7 +113,8 @@ class IntentTable:
                 return Intent(urgent, None, text)
         if alone and whole[0].name in ("repeat", "help"):
             return Intent(whole[0].name, None, text)
-        return Intent(self.answers.judge(tokens), None, text)
+        name = self.answers.judge(tokens)
+        return Intent(name, None, text, plain=self.answers.plain(tokens))
 
     def _intents_of(self, context: str) -> tuple[str, ...]:
         try:

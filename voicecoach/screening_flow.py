@@ -106,7 +106,7 @@ class ScreeningFlow:
         if self._answer_common(intent, now, help_key="help_yesno", repeat=lambda: self._timeout_confirm_no(now),
                                retry=lambda: self._timeout_confirm_no(now)):
             return
-        if intent.name == "yes" and confidence >= self.settings.confirm_below:
+        if intent.name == "yes" and intent.plain and confidence >= self.settings.confirm_below:
             if self._confirming_changed:
                 self._screening_passed(now)
             else:
@@ -214,7 +214,7 @@ class ScreeningFlow:
         if self._answer_common(intent, now, help_key="help_yesno", repeat=lambda: self._remind(self._attempts),
                                retry=lambda: self._timeout_reminder(now)):
             return
-        if intent.name == "yes" and confidence >= self.settings.confirm_below:
+        if intent.name == "yes" and intent.plain and confidence >= self.settings.confirm_below:
             self._record("screening", kind="reminder", result="retracted", question=self._recalled.id)
             self._say_text(self.content.screening.remind_retracted, "remind_retracted")
             self._start_screening(now, full=True)
