@@ -38,7 +38,11 @@ if [ "$SRC" != "$PREFIX" ]; then
     -cf - . | "${sudo[@]}" tar -C "$PREFIX" --no-same-owner -xf -
 fi
 # The venv is built by root inside $PREFIX: the service user can run it but not change it.
-"${sudo[@]}" bash -c "source '$PREFIX/scripts/_bootstrap.sh' && cd '$PREFIX' && python -m compileall -q voicecoach >/dev/null
+# (Each step on its own line: `set -e` does not reach into a `source` that is part of an && list.)
+"${sudo[@]}" bash -c "set -euo pipefail
+  source '$PREFIX/scripts/_bootstrap.sh'
+  cd '$PREFIX'
+  python -m compileall -q voicecoach >/dev/null
   if voicecoach install-model; then echo 'voicecoach: Vosk model installed'
   else echo 'voicecoach: no Vosk model (see the line above); the coach uses its embedded model' >&2; fi"
 
