@@ -34,6 +34,7 @@ fi
 
 if [ "$SRC" != "$PREFIX" ]; then
   "${sudo[@]}" mkdir -p "$PREFIX"
+  "${sudo[@]}" rm -rf "$PREFIX/voicecoach" "$PREFIX/scripts"  # an update leaves no stale module behind
   tar -C "$SRC" --exclude=./.venv --exclude=./.git --exclude=./out --exclude=__pycache__ --exclude=.pytest_cache \
     -cf - . | "${sudo[@]}" tar -C "$PREFIX" --no-same-owner -xf -
 fi
