@@ -15,7 +15,7 @@ from .clock import RealClock, SimulatedClock
 from .config import AppConfig, ConfigError, build_config, merge, read_config_file, starting_volume, within
 from .content import Content, load_content
 from .content_errors import ContentError
-from .journal import Journal, JournalError
+from .journal import CSV_HEADER, Journal, JournalError
 from .runner import SessionRunner, TextSpeaker, transcript
 from .scenario import ScenarioError, ScriptedSource, load_scenario
 from .terminal import TerminalSource
@@ -109,15 +109,34 @@ def load_settings(args: argparse.Namespace) -> tuple[Content, AppConfig]:
         flags["voice"]["volume"] = args.volume
     if args.engine:
         flags["recognizer"]["engine"] = args.engine
-    config = build_config(merge(raw, {k: v for k, v in flags.items() if v}), content.routine, str(path))
+    flags = {k: v for k, v in flags.items() if v}
+    try:  # the flags alone first, so that their errors name the flag, not a config file
+        build_config(flags, content.routine, "command line")
+    except ConfigError as exc:
+        raise UsageError(_name_the_flag(str(exc))) from None
+    config = build_config(merge(raw, flags), content.routine, str(path))
     check_voice(config.voice, where=f"{path}: voice.name")  # espeak-ng would fail only at the first line
     return content, config
+
+
+FLAG_OF = {"session.hold_s": "--hold", "session.rounds": "--rounds", "voice.rate_wpm": "--rate",
+           "voice.volume": "--volume", "recognizer.engine": "--engine"}
+
+
+def _name_the_flag(message: str) -> str:
+    """ "command line: session.hold_s.knee_to_chest: ..." -> "--hold knee_to_chest: ..." """
+    message = message.removeprefix("command line: ")
+    for setting, flag in FLAG_OF.items():
+        if message.startswith(setting):
+            rest = message[len(setting):]
+            return flag + (" " + rest[1:] if rest.startswith(".") else rest)
+    return message
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     content, config = load_settings(args)
     clock = RealClock()
-    journal = Journal(paths.journal_path())
+    journal: Journal | None = None  # opened by the runner; a journal that fails is tried again next session
     voice = None
     if args.text:
         speaker = TextSpeaker(echo=lambda text: print(f"coach: {text}", flush=True))
@@ -137,9 +156,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         while True:
             settings = replace(config.session, volume=starting_volume(config, datetime.now().time()))
             runner = SessionRunner(content, clock=clock, speaker=speaker, source=source, settings=settings,
-                                   journal=journal, accepts_start=lambda: config.quiet_hours is None or
+                                   journal=journal, open_journal=lambda: Journal(paths.journal_path()),
+                                   accepts_start=lambda: config.quiet_hours is None or
                                    not within(config.quiet_hours, datetime.now().time()))
             outcome = runner.run(start_now=start_now)
+            journal = runner.journal if runner.journal_error is None else None
+            if runner.journal_error is not None and start_now:
+                # It said it cannot keep its records (the error is logged); the service keeps waiting instead.
+                if voice is not None:
+                    voice.speaker.wait_until_said(clock, longest_s=15.0)
+                return 2
             if outcome is None or source.finished:
                 return 0 if getattr(source, "failure", None) is None else 1
             print(f"(session ended: {outcome.outcome}; waiting for the start phrase)", flush=True)
@@ -248,13 +274,28 @@ def _voice_demo(content: Content, config: AppConfig, scenario, journal: Journal,
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    journal = Journal(paths.journal_path())
+    path = paths.journal_path()
+    if not path.exists():  # reading the history creates nothing
+        if args.csv:
+            print(",".join(CSV_HEADER))
+        else:
+            print("nothing to delete" if args.delete else "no sessions yet")
+        return 0
+    try:
+        journal = Journal(path)
+    except JournalError:
+        if not args.delete:
+            raise
+        if not args.yes and not _confirm(f"The journal {path} cannot be read. Erase it?"):
+            print("voicecoach: nothing deleted", file=sys.stderr)
+            return 1
+        Journal.erase_file(path)
+        print(f"erased the damaged journal {path}")
+        return 0
     if args.delete:
         count = len(journal.sessions())
         if not args.yes:
-            print(f"Delete the whole journal ({count} sessions)? Type yes to confirm: ", end="", flush=True)
-            answer = sys.stdin.readline().strip().lower()
-            if answer != "yes":
+            if not _confirm(f"Delete the whole journal ({count} sessions)?"):
                 print("voicecoach: nothing deleted", file=sys.stderr)
                 return 1
         journal.delete_all()
@@ -323,6 +364,11 @@ def cmd_devices(args: argparse.Namespace) -> int:
 
     print(list_devices())
     return 0
+
+
+def _confirm(question: str) -> bool:
+    print(f"{question} Type yes to confirm: ", end="", flush=True)
+    return sys.stdin.readline().strip().lower() == "yes"
 
 
 def _dash(value: int | None) -> str:

@@ -6,11 +6,11 @@ File: $XDG_CONFIG_HOME/voicecoach/config.toml (see README). Command-line flags w
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .content import Routine
+from .toml_input import InputError, number, read_toml, short, unknown_key
 from .session import SessionSettings
 
 
@@ -46,12 +46,21 @@ ENGINES = ("auto", "whisper", "vosk", "pocketsphinx")
 ENGINE_CONFIRM_BELOW = {"auto": 0.4, "whisper": 0.4}
 
 
-def _number(value: object, where: str, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(f"{where}: must be a number, got {value!r}")
-    if not low <= value <= high:
-        raise ConfigError(f"{where}: must be between {low} and {high}, got {value}")
+def _number(value: object, where: str, low: float, high: float, *, whole: bool = False) -> float:
+    try:
+        return number(value, where, low, high, whole=whole)
+    except InputError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _text(value: object, where: str) -> str:
+    if not isinstance(value, str) or len(value) > 500 or "\x00" in value:
+        raise ConfigError(f"{where}: must be a short text, got {type(value).__name__}")
     return value
+
+
+def _unknown(where: str, key: object, known) -> ConfigError:
+    return ConfigError(f"{where}: {unknown_key(key, known)}")
 
 
 def _per_exercise(raw: object, where: str, routine: Routine, kind: str) -> dict[str, int]:
@@ -61,21 +70,23 @@ def _per_exercise(raw: object, where: str, routine: Routine, kind: str) -> dict[
     out = {}
     for exercise_id, value in raw.items():
         if exercise_id not in exercises:
-            raise ConfigError(f"{where}.{exercise_id}: no such exercise (known: {', '.join(exercises)})")
+            raise ConfigError(f"{where}: no such exercise {str(exercise_id)[:40]!r} (known: {', '.join(exercises)})")
         if kind == "seconds":
             safe = exercises[exercise_id].hold_s
-            out[exercise_id] = int(_number(value, f"{where}.{exercise_id}", safe.min_s, safe.max_s))
+            out[exercise_id] = int(_number(value, f"{where}.{exercise_id}", safe.min_s, safe.max_s, whole=True))
         else:
-            out[exercise_id] = int(_number(value, f"{where}.{exercise_id}", 1, 10))
+            out[exercise_id] = int(_number(value, f"{where}.{exercise_id}", 1, 10, whole=True))
     return out
 
 
 def build_config(raw: dict, routine: Routine, source: str) -> AppConfig:
     """Check a config table (from the file, with flags merged in) and build the settings."""
-    known = {"voice", "session", "recognizer", "audio"}
-    for key in raw:
+    known = ("voice", "session", "recognizer", "audio")
+    for key, table in raw.items():
         if key not in known:
-            raise ConfigError(f"{source}: unknown section [{key}] (known: {', '.join(sorted(known))})")
+            raise _unknown(source, key, known)
+        if not isinstance(table, dict):
+            raise ConfigError(f"{source}: [{key}] must be a table of settings, got {type(table).__name__}")
     voice, session = raw.get("voice", {}), raw.get("session", {})
     recognizer, audio = raw.get("recognizer", {}), raw.get("audio", {})
     defaults = SessionSettings()
@@ -93,34 +104,44 @@ def build_config(raw: dict, routine: Routine, source: str) -> AppConfig:
                 raise ConfigError(f"{where}: must be true or false")
             changes[key] = value
         elif key in SESSION_NUMBERS:
-            changes[key] = type(getattr(defaults, key))(_number(value, where, *SESSION_NUMBERS[key]))
+            whole = isinstance(getattr(defaults, key), int)
+            changes[key] = type(getattr(defaults, key))(_number(value, where, *SESSION_NUMBERS[key], whole=whole))
         else:
-            raise ConfigError(f"{where}: unknown setting")
+            raise _unknown(f"{source}: session", key, ("hold_s", "rounds", "quiet_hours", "rate_stiffness",
+                                                        *SESSION_NUMBERS))
     for key, value in voice.items():
         where = f"{source}: voice.{key}"
         if key == "rate_wpm":
-            changes["rate_wpm"] = int(_number(value, where, defaults.min_rate_wpm, defaults.max_rate_wpm))
+            changes["rate_wpm"] = int(_number(value, where, defaults.min_rate_wpm, defaults.max_rate_wpm, whole=True))
         elif key == "volume":
             changes["volume"] = float(_number(value, where, defaults.min_volume, defaults.max_volume))
         elif key not in ("name", "night_volume", "night_hours"):
-            raise ConfigError(f"{where}: unknown setting")
+            raise _unknown(f"{source}: voice", key, ("name", "rate_wpm", "volume", "night_volume", "night_hours"))
     night = voice.get("night_volume")
     if night is not None:
         night = float(_number(night, f"{source}: voice.night_volume", defaults.min_volume, defaults.max_volume))
     night_hours = _hours(voice.get("night_hours", "21:00-07:00"), f"{source}: voice.night_hours")
     quiet = session.get("quiet_hours")
     quiet_hours = _hours(quiet, f"{source}: session.quiet_hours") if quiet is not None else None
+    if quiet_hours is not None and _minutes_free(quiet_hours) < 60:
+        raise ConfigError(f"{source}: session.quiet_hours: must leave at least an hour to start a session in, "
+                          f"got {short(quiet)}")
     engine = recognizer.get("engine", "auto")
-    if engine not in ENGINES:
-        raise ConfigError(f"{source}: recognizer.engine: must be one of {', '.join(ENGINES)}, got {engine!r}")
+    if not isinstance(engine, str) or engine not in ENGINES:
+        raise ConfigError(f"{source}: recognizer.engine: must be one of {', '.join(ENGINES)}, got {short(engine)}")
     for key in recognizer:
         if key not in ("engine", "vosk_model"):
-            raise ConfigError(f"{source}: recognizer.{key}: unknown setting")
+            raise _unknown(f"{source}: recognizer", key, ("engine", "vosk_model"))
+    for section, table, texts in (("voice", voice, ("name",)), ("recognizer", recognizer, ("vosk_model",)),
+                                  ("audio", audio, ("input_device", "output_device"))):
+        for key in texts:
+            if key in table:
+                _text(table[key], f"{source}: {section}.{key}")
     if "confirm_below" not in session and engine in ENGINE_CONFIRM_BELOW:
         changes["confirm_below"] = ENGINE_CONFIRM_BELOW[engine]  # each engine's confidence has its own scale
     for key in audio:
         if key not in ("input_device", "output_device", "wait_for_devices_s"):
-            raise ConfigError(f"{source}: audio.{key}: unknown setting")
+            raise _unknown(f"{source}: audio", key, ("input_device", "output_device", "wait_for_devices_s"))
     wait_s = float(_number(audio.get("wait_for_devices_s", 30.0), f"{source}: audio.wait_for_devices_s", 0, 3600))
     return AppConfig(
         session=replace(defaults, **changes),
@@ -138,10 +159,18 @@ def build_config(raw: dict, routine: Routine, source: str) -> AppConfig:
 
 def _hours(value: object, where: str) -> tuple[dt.time, dt.time]:
     try:
-        start, end = (dt.time.fromisoformat(part.strip()) for part in str(value).split("-"))
+        if not isinstance(value, str) or len(value) > 40:
+            raise ValueError
+        start, end = (dt.time.fromisoformat(part.strip()) for part in value.split("-"))
     except ValueError:
-        raise ConfigError(f"{where}: must look like \"21:00-07:00\", got {value!r}") from None
+        raise ConfigError(f"{where}: must look like \"21:00-07:00\", got {str(value)[:40]!r}") from None
     return start, end
+
+
+def _minutes_free(hours: tuple[dt.time, dt.time]) -> int:
+    """Minutes of the day outside the span from-to."""
+    start, end = (t.hour * 60 + t.minute for t in hours)
+    return (start - end) % (24 * 60)
 
 
 def within(hours: tuple[dt.time, dt.time], now: dt.time) -> bool:
@@ -164,11 +193,9 @@ def read_config_file(path: Path, required: bool) -> dict:
             raise ConfigError(f"{path}: no such config file")
         return {}
     try:
-        return tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc}); fix it or move it away") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+        return read_toml(path)
+    except InputError as exc:
+        raise ConfigError(f"{path}: {exc}; fix it or move it away") from None
 
 
 def merge(raw: dict, overrides: dict) -> dict:

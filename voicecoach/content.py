@@ -7,13 +7,13 @@ rejected with a ContentError naming the file, the field and what is wrong.
 from __future__ import annotations
 
 import string
-import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from .content_errors import ContentError
 from .intents import IntentTable, load_intent_table
+from .toml_input import InputError, parse_toml, read_toml, short, unknown_key
 
 TIER_ORDER = ("emergency", "professional", "avoid")  # most urgent first
 LONGEST_HOLD_S = 30  # no exercise, built in or a user's own, holds longer (product choice)
@@ -127,6 +127,13 @@ class _Fields:
     def fail(self, key: str, problem: str) -> ContentError:
         return ContentError(self.source, self._name(key), problem)
 
+    def only(self, *known: str) -> _Fields:
+        """Refuse a key this table does not have, naming the nearest known one."""
+        for key in self.data:
+            if key not in known:
+                raise ContentError(self.source, self.prefix or "(file)", unknown_key(key, known))
+        return self
+
     def get(self, key: str) -> object:
         if key not in self.data:
             raise self.fail(key, "missing")
@@ -150,7 +157,7 @@ class _Fields:
     def number(self, key: str, low: float, high: float, integer: bool = False) -> float:
         value = self.get(key)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
-            raise self.fail(key, f"must be {'a whole number' if integer else 'a number'}, got {value!r}")
+            raise self.fail(key, f"must be {'a whole number' if integer else 'a number'}, got {short(value)}")
         if not low <= value <= high:
             raise self.fail(key, f"must be between {low} and {high}, got {value}")
         return value
@@ -160,9 +167,15 @@ class _Fields:
 
     def _check_fields(self, key: str, text: str, allowed: tuple[str, ...]) -> None:
         try:
-            used = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+            parts = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(text)
+                     if name is not None]
         except ValueError as exc:
-            raise self.fail(key, f"bad placeholder in {text!r}: {exc}") from None
+            raise self.fail(key, f"bad placeholder in {text[:60]!r}: {exc}") from None
+        for name, spec, conversion in parts:
+            if spec or conversion or not name.isidentifier():
+                # "{seconds:>1000000000}" would build a gigabyte; "{seconds.x}" fails only when spoken
+                raise self.fail(key, f"placeholders are plain names such as {{seconds}}, got {{{name[:20]}...}}")
+        used = {name for name, _, _ in parts}
         unknown = used - set(allowed)
         if unknown:
             allowed_text = ", ".join("{" + a + "}" for a in allowed) or "none"
@@ -170,32 +183,29 @@ class _Fields:
 
 
 def _read_toml(path: Path | None, packaged: str) -> tuple[dict, str]:
-    if path is None:
-        return tomllib.loads(resources.files("voicecoach.data").joinpath(packaged).read_text()), packaged
     try:
-        raw = Path(path).read_text()
-    except OSError as exc:
-        raise ContentError(str(path), "(file)", f"cannot read it: {exc.strerror or exc}") from None
-    try:
-        return tomllib.loads(raw), str(path)
-    except tomllib.TOMLDecodeError as exc:
-        raise ContentError(str(path), "(file)", f"not valid TOML: {exc}") from None
+        if path is None:
+            return parse_toml(resources.files("voicecoach.data").joinpath(packaged).read_bytes()), packaged
+        return read_toml(Path(path)), str(path)
+    except InputError as exc:
+        raise ContentError(str(path or packaged), "(file)", str(exc)) from None
 
 
 def load_routine(path: str | Path | None = None) -> Routine:
     """The packaged default routine, or a user's routine file in the same format."""
     data, source = _read_toml(Path(path) if path else None, "routine.toml")
-    top = _Fields(data, source)
+    top = _Fields(data, source).only("name", "cue_interval_s", "count_at_s", "exercises")
     raw_exercises = top.get("exercises")
-    if not isinstance(raw_exercises, list) or not raw_exercises:
-        raise top.fail("exercises", "must list at least one exercise ([[exercises]])")
+    if not isinstance(raw_exercises, list) or not raw_exercises or len(raw_exercises) > 20:
+        raise top.fail("exercises", "must list one to twenty exercises ([[exercises]])")
     exercises = tuple(_exercise(_Fields(e, source, f"exercises[{i}]")) for i, e in enumerate(raw_exercises))
     ids = [e.id for e in exercises]
     if len(set(ids)) != len(ids):
         raise top.fail("exercises", "exercise ids must be unique")
     counts = top.get("count_at_s") if "count_at_s" in data else []
-    if not isinstance(counts, list) or not all(isinstance(c, int) and c > 0 for c in counts):
-        raise top.fail("count_at_s", "must be a list of whole seconds above zero")
+    if not isinstance(counts, list) or len(counts) > 10 or \
+            not all(isinstance(c, int) and not isinstance(c, bool) and 0 < c <= 60 for c in counts):
+        raise top.fail("count_at_s", "must be a short list of whole seconds, 1 to 60")
     if path is not None:
         _check_safe_ranges(exercises, top)
     return Routine(
@@ -218,7 +228,8 @@ def _check_safe_ranges(exercises: tuple[Exercise, ...], top: _Fields) -> None:
 
 
 def _exercise(f: _Fields) -> Exercise:
-    hold = f.table("hold_s")
+    f.only("id", "name", "intro", "position", "move", "hold", "release", "sides", "rounds", "hold_s", "cues")
+    hold = f.table("hold_s").only("min", "max", "default")
     low = hold.number("min", 1, LONGEST_HOLD_S, integer=True)
     high = hold.number("max", 1, LONGEST_HOLD_S, integer=True)
     default = hold.number("default", low, high, integer=True)
@@ -241,21 +252,24 @@ def _exercise(f: _Fields) -> Exercise:
 
 def load_screening(path: str | Path | None = None) -> Screening:
     data, source = _read_toml(Path(path) if path else None, "screening.toml")
-    top = _Fields(data, source)
-    tiers_table = top.table("tiers")
+    top = _Fields(data, source).only(
+        "intro_full", "intro_short", "changed", "changed_full_intro", "cleared", "unsure_advice", "no_answer",
+        "confirm_no", "remind_yes", "remind_unsure", "remind_ask", "remind_kept", "remind_retracted", "tiers",
+        "questions")
+    tiers_table = top.table("tiers").only(*TIER_ORDER)
     tiers = {}
     for tier_id in TIER_ORDER:
-        t = tiers_table.table(tier_id)
+        t = tiers_table.table(tier_id).only("label", "advice")
         tiers[tier_id] = Tier(tier_id, t.text("label"), t.text("advice"))
     raw_questions = top.get("questions")
-    if not isinstance(raw_questions, list) or not raw_questions:
-        raise top.fail("questions", "must list at least one question ([[questions]])")
+    if not isinstance(raw_questions, list) or not raw_questions or len(raw_questions) > 50:
+        raise top.fail("questions", "must list one to fifty questions ([[questions]])")
     questions = []
     for i, raw in enumerate(raw_questions):
-        q = _Fields(raw, source, f"questions[{i}]")
+        q = _Fields(raw, source, f"questions[{i}]").only("id", "topic", "tier", "ask")
         tier = q.text("tier")
         if tier not in tiers:
-            raise q.fail("tier", f"must be one of {', '.join(TIER_ORDER)}, got {tier!r}")
+            raise q.fail("tier", f"must be one of {', '.join(TIER_ORDER)}, got {short(tier)}")
         questions.append(Question(q.text("id"), tier, q.texts("ask"), q.text("topic")))
     if not any(q.tier == "emergency" for q in questions):
         raise top.fail("questions", "needs at least one emergency question")
@@ -303,13 +317,13 @@ PHRASE_KEYS = (
 
 def load_phrases(path: str | Path | None = None) -> Phrases:
     data, source = _read_toml(Path(path) if path else None, "phrases.toml")
-    top = _Fields(data, source)
-    lines_table = top.table("lines")
+    top = _Fields(data, source).only("teaching", "lines")
+    lines_table = top.table("lines").only(*PHRASE_KEYS)
     lines = {key: lines_table.texts(key, PHRASE_FIELDS.get(key, ())) for key in PHRASE_KEYS}
     teaching = top.texts("teaching")
     for key in teaching:
         if key not in lines:
-            raise top.fail("teaching", f"{key!r} is not a phrase key")
+            raise top.fail("teaching", f"{short(key)} is not a phrase key")
     return Phrases(lines=lines, teaching=frozenset(teaching))
 
 

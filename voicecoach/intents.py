@@ -10,7 +10,6 @@ plain "no" is a no.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 from .answers import KINDS as ANSWER_KINDS
 from .answers import AnswerRules
 from .content_errors import ContentError
+from .toml_input import InputError, check_keys, parse_toml, read_toml, short, unknown_key
 
 INTENT_NAMES = (
     "stop", "pain", "pause", "resume", "next", "repeat", "slower", "faster", "louder", "quieter",
@@ -155,14 +155,13 @@ class IntentTable:
 
 def load_intent_table(path: str | Path | None = None) -> IntentTable:
     """Load and check the intent phrases; the packaged data/intents.toml by default."""
-    if path is None:
-        source, raw = "intents.toml", resources.files("voicecoach.data").joinpath("intents.toml").read_text()
-    else:
-        source, raw = str(path), Path(path).read_text()
+    source = "intents.toml" if path is None else str(path)
     try:
-        data = tomllib.loads(raw)
-    except tomllib.TOMLDecodeError as exc:
-        raise ContentError(source, "(file)", f"not valid TOML: {exc}") from None
+        data = (parse_toml(resources.files("voicecoach.data").joinpath("intents.toml").read_bytes()) if path is None
+                else read_toml(Path(path)))
+        check_keys(data, ("negators", "ignore", "contexts", "intents", "numbers", "answers"), "")
+    except InputError as exc:
+        raise ContentError(source, "(file)", str(exc)) from None
     phrases: dict[tuple[str, ...], str] = {}
     spoken: dict[str, tuple[str, ...]] = {}
     for name, examples in _table(data, "intents", source).items():
@@ -171,19 +170,25 @@ def load_intent_table(path: str | Path | None = None) -> IntentTable:
         for phrase in _strings(examples, f"intents.{name}", source):
             key = tuple(normalize(phrase))
             if key in phrases and phrases[key] != name:
-                raise ContentError(source, f"intents.{name}", f"{phrase!r} is also a phrase of {phrases[key]!r}")
+                raise ContentError(source, f"intents.{name}", f"{short(phrase)} is also a phrase of {phrases[key]!r}")
             phrases[key] = name
         spoken[name] = tuple(" ".join(phrase.lower().replace("\u2019", "'").split()) for phrase in examples)
     contexts = {}
     for context, names in _table(data, "contexts", source).items():
+        if context not in CONTEXTS:
+            raise ContentError(source, "contexts", unknown_key(context, CONTEXTS))
         for name in _strings(names, f"contexts.{context}", source):
             if name not in INTENT_NAMES:
-                raise ContentError(source, f"contexts.{context}", f"unknown intent {name!r}")
+                raise ContentError(source, f"contexts.{context}", f"unknown intent {short(name)}")
         contexts[context] = tuple(names)
     missing = set(CONTEXTS) - set(contexts)
     if missing:
         raise ContentError(source, "contexts", f"missing {', '.join(sorted(missing))}")
-    numbers = {str(w): int(v) for w, v in _table(data, "numbers", source).items()}
+    numbers = {}
+    for word, value in _table(data, "numbers", source).items():
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
+            raise ContentError(source, f"numbers.{word}", "must be a whole number from 0 to 10")
+        numbers[str(word)] = value
     answers_table = _table(data, "answers", source)
     answer_phrases = {kind: [tuple(normalize(p)) for p in _strings(answers_table.get(kind), f"answers.{kind}", source)]
                       for kind in ANSWER_KINDS}
@@ -215,6 +220,6 @@ def _table(data: dict, key: str, source: str) -> dict:
 
 
 def _strings(value: object, field: str, source: str) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ContentError(source, field, "must be a list of non-empty strings")
+    if not isinstance(value, list) or not all(isinstance(v, str) and normalize(v) for v in value):
+        raise ContentError(source, field, "must be a list of phrases, each with at least one word")
     return value

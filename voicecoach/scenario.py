@@ -10,7 +10,6 @@ second `at_s`. `repeat` says the same entry that many times (one per matching li
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 from .clock import Clock
 from .room import RoomSettings
 from .runner import Line, Utterance
+from .toml_input import InputError, check_keys, checked_fields, number, parse_toml, read_toml
 
 
 class ScenarioError(ValueError):
@@ -59,55 +59,46 @@ class Scenario:
 
 def load_scenario(path: str | Path | None = None) -> Scenario:
     """A scenario file: [[say]] cues, and for the virtual bedside optional [room] and [user]."""
-    if path is None:
-        source, raw = "demo.toml", resources.files("voicecoach.data").joinpath("demo.toml").read_text()
-    else:
-        source = str(path)
-        try:
-            raw = Path(path).read_text()
-        except OSError as exc:
-            raise ScenarioError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    source = "demo.toml" if path is None else str(path)
     try:
-        data = tomllib.loads(raw)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{source}: not valid TOML ({exc})") from None
-    replies = data.get("reply", [])
-    return Scenario(cues=_cues(data.get("say", []), source),
-                    room=_settings(RoomSettings, data.get("room", {}), f"{source}: room"),
-                    user=_settings(UserVoice, data.get("user", {}), f"{source}: user"),
-                    replies=tuple(_cues(replies, source, "reply")) if replies else ())
+        data = (parse_toml(resources.files("voicecoach.data").joinpath("demo.toml").read_bytes()) if path is None
+                else read_toml(Path(path)))
+        check_keys(data, ("say", "reply", "room", "user"), "")
+        replies = data.get("reply", [])
+        return Scenario(cues=_cues(data.get("say", []), source),
+                        room=checked_fields(RoomSettings, data.get("room", {}), "room", ROOM_RANGES),
+                        user=checked_fields(UserVoice, data.get("user", {}), "user", USER_RANGES),
+                        replies=tuple(_cues(replies, source, "reply")) if replies else ())
+    except InputError as exc:
+        raise ScenarioError(f"{source}: {exc}") from None
 
 
-def _settings(kind, table: object, where: str):
-    if not isinstance(table, dict):
-        raise ScenarioError(f"{where}: must be a table")
-    try:
-        return kind(**table)
-    except TypeError as exc:
-        raise ScenarioError(f"{where}: {exc}") from None
+# The ranges a scenario's numbers must lie in: a simulated session of at most a few hours.
+CUE_RANGES = {"at_s": (0, 4 * 3600), "delay_s": (0, 600), "offset_s": (0, 600), "confidence": (0, 1),
+              "level_dbfs": (-100, 0)}
+ROOM_RANGES = {"echo_gain": (0, 4), "echo_delay_s": (0, 0.5), "reverb_s": (0, 2), "reverb_level": (0, 1),
+               "reflections": (0, 100), "noise_dbfs": (-150, 0), "seed": (0, 2**31)}
+USER_RANGES = {"rate_wpm": (60, 400), "level_dbfs": (-100, 0)}
+MAX_CUES = 2000  # "repeat = 100000000" must not exhaust memory
 
 
 def _cues(entries: object, source: str, table: str = "say") -> list[Cue]:
     if not isinstance(entries, list) or not entries:
-        raise ScenarioError(f"{source}: needs at least one [[{table}]] entry")
+        raise InputError(f"needs at least one [[{table}]] entry")
     cues: list[Cue] = []
     for i, entry in enumerate(entries):
-        where = f"{source}: {table}[{i}]"
-        if not isinstance(entry, dict) or not isinstance(entry.get("text"), str):
-            raise ScenarioError(f"{where}: needs a text")
+        where = f"{table}[{i}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get("text"), str) or not entry["text"].strip():
+            raise InputError(f"{where}: needs a text")
         entry = dict(entry)
-        repeat = entry.pop("repeat", 1)
+        repeat = number(entry.pop("repeat", 1), f"{where}.repeat", 1, MAX_CUES, whole=True)
         triggers = [k for k in ("after", "during", "at_s") if k in entry]
         if len(triggers) != 1 or (table == "reply" and triggers != ["after"]):
-            raise ScenarioError(f"{where}: needs exactly one of after, during, at_s"
-                                if table == "say" else f"{where}: needs after (and no during, at_s)")
-        try:
-            cue = Cue(**entry)
-        except TypeError as exc:
-            raise ScenarioError(f"{where}: {exc}") from None
-        if not isinstance(repeat, int) or repeat < 1:
-            raise ScenarioError(f"{where}: repeat must be a whole number of at least 1")
-        cues.extend([cue] * repeat)
+            raise InputError(f"{where}: needs exactly one of after, during, at_s"
+                             if table == "say" else f"{where}: needs after (and no during, at_s)")
+        cues.extend([checked_fields(Cue, entry, where, CUE_RANGES)] * int(repeat))
+        if len(cues) > MAX_CUES:
+            raise InputError(f"{where}: more than {MAX_CUES} things to say in all")
     return cues
 
 
