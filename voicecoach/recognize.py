@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from .audio import SAMPLE_RATE_HZ, read_wav
+from .wav_file import check_wav_file
 from .echo import EchoGate, SpeexEchoCanceller
 from .intents import IntentTable
 from .listener import UNCLEAR_TEXT, Listener
@@ -19,6 +20,8 @@ from .sources import FileSource
 def recognize_files(table: IntentTable, files: list[Path], *, engine: str | None, context: str, as_json: bool,
                     stream: bool, echo: Path | None = None) -> Iterator[str]:
     """One line per file (JSON or readable); the model is loaded once for all of them."""
+    for path in [*files, *([echo] if echo else [])]:  # a bad file is refused before the model loads
+        check_wav_file(path)
     recognizer = make_recognizer(vocabularies_from_table(table), engine=engine, context=context)
     for path in files:
         if stream:

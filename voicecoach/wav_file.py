@@ -38,7 +38,17 @@ def read_wav_file(path: str | Path, *, whole: bool = False) -> tuple[np.ndarray,
         raise AudioFileError(f"{path}: {exc.strerror or exc}") from None
 
 
-def parse_wav(f: BinaryIO, name: str, *, whole: bool = False) -> tuple[np.ndarray, int]:
+def check_wav_file(path: str | Path) -> None:
+    """Every check of read_wav_file, without reading the audio: to refuse a bad file before a model loads."""
+    try:
+        with open(path, "rb") as f:
+            parse_wav(f, str(path), header_only=True)
+    except OSError as exc:
+        raise AudioFileError(f"{path}: {exc.strerror or exc}") from None
+
+
+def parse_wav(f: BinaryIO, name: str, *, whole: bool = False,
+              header_only: bool = False) -> tuple[np.ndarray, int]:
     """Walk the chunks with seeks, so only the header and the checked audio are ever read."""
     head = f.read(12)
     if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
@@ -53,14 +63,14 @@ def parse_wav(f: BinaryIO, name: str, *, whole: bool = False) -> tuple[np.ndarra
         elif chunk_id == b"data":
             if fmt is None:
                 raise AudioFileError(f"{name}: not a readable WAV file (data comes before its format)")
-            return _data(f, size, fmt, name, whole)
+            return _data(f, size, fmt, name, whole, header_only)
         else:  # LIST, fact, cue, ...: skipped; chunks are padded to an even length
             f.seek(size + (size & 1), 1)
     raise AudioFileError(f"{name}: not a readable WAV file ({'no format chunk' if fmt is None else 'no data chunk'})")
 
 
 def _data(f: BinaryIO, size: int, fmt: tuple[int, int, int, int, int], name: str,
-          whole: bool) -> tuple[np.ndarray, int]:
+          whole: bool, header_only: bool) -> tuple[np.ndarray, int]:
     encoding, channels, rate_hz, block_align, bits = fmt
     here = f.tell()
     available = f.seek(0, 2) - here
@@ -78,6 +88,8 @@ def _data(f: BinaryIO, size: int, fmt: tuple[int, int, int, int, int], name: str
         raise AudioFileError(f"{name}: {frames / rate_hz / 60:.1f} minutes of audio "
                              f"({frames * block_align / 2**20:.0f} MiB); at most {MAX_DURATION_S / 60:.0f} "
                              f"minutes and {MAX_DATA_BYTES // 2**20} MiB are read")
+    if header_only:
+        return np.zeros(0, dtype=np.int16), rate_hz
     samples = _decode(f.read(frames * block_align), encoding, bits // 8)
     if channels > 1:
         samples = samples.reshape(-1, channels).mean(axis=1)
