@@ -104,8 +104,11 @@ def test_the_whole_demo_session_by_voice(content, parts, tmp_path):
     cut = [l for l in result.timeline if l.note == "cut off" and l.start_s < stop.start_s < l.end_s + 0.01]
     assert cut and cut[0].end_s - stop.end_s < 0.6
     assert "stop_ack" in [l.key for l in result.timeline if l.start_s > stop.start_s][:4]
-    # The coach's own narration, fed back into the microphone all session long, fired nothing.
+    # The coach's own narration, fed back into the microphone all session long, fired nothing,
+    # and never silenced the coach: every onset that cut it came while the user spoke.
     assert commands_not_from_the_user(result) == []
+    assert result.silenced_at and all(any(c.start_s <= t <= c.end_s + 1.0 for c in result.user)
+                                      for t in result.silenced_at)
     # The mix holds the coach and the user; silence where the coach waits.
     mix = result.mix.samples.astype(np.float64)
     assert result.mix.duration_s == pytest.approx(max(l.end_s for l in result.timeline) + 0.5, abs=1.0)

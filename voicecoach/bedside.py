@@ -20,7 +20,7 @@ from .clock import SimulatedClock
 from .content import Content
 from .echo import EchoGate, SpeexEchoCanceller
 from .journal import Journal
-from .listener import Listener, ListenerSource
+from .listener import Listener, ListenerSettings, ListenerSource
 from .players import WavTimelinePlayer
 from .recognizers.base import Recognizer
 from .room import VirtualMicrophone
@@ -40,18 +40,42 @@ class SpokenCue:
     start_s: float
     end_s: float  # where the spoken words end (the audio may run on in silence)
     audio: AudioChunk  # as it reached the room
+    onset_s: float = 0.0  # where the spoken words begin (recordings and synthesizers lead with silence)
 
 
 def speech_end_s(chunk: AudioChunk, below_peak_db: float = 30.0) -> float:
     """Seconds from the chunk's start to the end of its last 10 ms frame within `below_peak_db` of its
     loudest: where the spoken word ends, not the file (synthesizers add trailing silence)."""
+    loud, n = _loud_frames(chunk, below_peak_db)
+    return (loud[-1] + 1) * n / chunk.rate_hz if len(loud) else 0.0
+
+
+def speech_start_s(chunk: AudioChunk, below_peak_db: float = 30.0, above_noise_db: float = 15.0,
+                   sustained_s: float = 0.03) -> float:
+    """Seconds from the chunk's start to where the spoken word begins (what barge-in latency counts
+    from): the first of `sustained_s` of 10 ms frames within `below_peak_db` of the loudest and
+    `above_noise_db` above the recording's own lead-in (the median of its first 100 ms, when that
+    is quiet: some recordings carry hiss only 10 dB below the word)."""
     n = max(1, chunk.rate_hz // 100)
     x = chunk.samples[: len(chunk.samples) // n * n].astype(np.float64).reshape(-1, n)
     if len(x) == 0:
         return 0.0
     energy_db = 10 * np.log10(np.mean(x ** 2, axis=1) + 1e-9)
-    loud = np.nonzero(energy_db >= energy_db.max() - below_peak_db)[0]
-    return (loud[-1] + 1) * n / chunk.rate_hz
+    peak, lead_in = energy_db.max(), float(np.median(energy_db[:10]))
+    threshold = max(peak - below_peak_db, lead_in + above_noise_db if lead_in < peak - 20.0 else -np.inf)
+    need = max(1, int(round(sustained_s * 100)))
+    loud = np.convolve(energy_db >= min(threshold, peak), np.ones(need), "valid") >= need
+    first = np.nonzero(loud)[0]
+    return first[0] * n / chunk.rate_hz if len(first) else 0.0
+
+
+def _loud_frames(chunk: AudioChunk, below_peak_db: float) -> tuple[np.ndarray, int]:
+    n = max(1, chunk.rate_hz // 100)
+    x = chunk.samples[: len(chunk.samples) // n * n].astype(np.float64).reshape(-1, n)
+    if len(x) == 0:
+        return np.zeros(0, dtype=int), n
+    energy_db = 10 * np.log10(np.mean(x ** 2, axis=1) + 1e-9)
+    return np.nonzero(energy_db >= energy_db.max() - below_peak_db)[0], n
 
 
 def scale_to_dbfs(chunk: AudioChunk, level_dbfs: float) -> AudioChunk:
@@ -102,7 +126,8 @@ class VoiceUser:
             cue, when = due
             chunk = self.audio(cue)
             self.mic.add(chunk, when)
-            self.spoken.append(SpokenCue(cue.text, when, when + speech_end_s(chunk), chunk))
+            self.spoken.append(SpokenCue(cue.text, when, when + speech_end_s(chunk), chunk,
+                                         onset_s=when + speech_start_s(chunk)))
             self.schedule.consume()
 
 
@@ -135,6 +160,16 @@ class BedsideResult:
     def transcript(self) -> list[str]:
         return transcript(self.timeline, self.origin_s)
 
+    def onset_latencies_s(self, words: tuple[str, ...] = ("stop",)) -> list[float]:
+        """For each user line starting with one of `words` said while the coach talked: seconds
+        from the start of the spoken words to silence (not silenced ones are left out)."""
+        out = []
+        for cue in self.user:
+            after = [t for t in self.silenced_at if cue.start_s <= t <= cue.end_s + 3.0]
+            if cue.text.lower().startswith(words) and after:
+                out.append(after[0] - cue.onset_s)
+        return out
+
     def stop_latencies_s(self, words: tuple[str, ...] = ("stop",)) -> list[float]:
         """For each user line starting with one of `words` said while the coach talked: seconds
         from the end of the spoken line to silence (None-free; unheard ones are left out)."""
@@ -160,6 +195,7 @@ class BedsideParts:
     echo_gate: bool = True
     echo_guard: bool = True  # ignore words the coach was saying at that moment
     coach_voice: VoiceSettings = VoiceSettings()
+    listener: ListenerSettings = ListenerSettings()  # end-pointing, onset rule
 
 
 def run_bedside(content: Content, scenario: Scenario, parts: BedsideParts, *,
@@ -179,7 +215,7 @@ def run_bedside(content: Content, scenario: Scenario, parts: BedsideParts, *,
     mic = VirtualMicrophone(player.window, clock, scenario.room)
     user = VoiceUser(scenario.cues, mic, parts.user_renderer, scenario.user, parts.cache, scenario.replies)
     echo = SpeexEchoCanceller(SAMPLE_RATE_HZ, frame_samples=160) if parts.echo_cancellation else None
-    listener = Listener(parts.recognizer, content.intents, echo_canceller=echo,
+    listener = Listener(parts.recognizer, content.intents, parts.listener, echo_canceller=echo,
                         echo_gate=EchoGate() if parts.echo_gate else None)
 
     def frames():

@@ -3,8 +3,9 @@
 Each frame has the coach's own voice taken out (echo cancellation against what the speaker
 played), goes through voice activity detection, and, while someone speaks, is streamed into
 the recognizer of the current context. "stop" and "it hurts" act on a partial result, before
-the utterance ends; everything else waits for the end of the utterance. `ListenerSource`
-makes this an input source for the session runner.
+the utterance ends; everything else waits for the end of the utterance. The start of speech
+is reported at once, before anything is recognized (barge-in: the runner silences the coach).
+`ListenerSource` makes this an input source for the session runner.
 """
 
 from __future__ import annotations
@@ -17,13 +18,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from .audio import AudioChunk
+from .barge_in import ONSET_CONTEXTS, BargeInEvent, NothingSaid, SpeechOnset
 from .clock import Clock
 from .echo import EchoCanceller, EchoGate
 from .intents import IntentTable, normalize
 from .recognizers.base import Hypothesis, Recognizer
 from .runner import Line, Utterance
 from .listen import StreamingRecognition
-from .vad import VadSettings
+from .vad import VadSettings, level_db
+from .voicing import is_voiced
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,12 @@ START_AMID_WORDS = 2
 class ListenerSettings:
     vad: VadSettings = VadSettings()
     echo_margin_s: float = 0.5  # an utterance this close to the coach's speech may be its echo
+    # Loud time, after the end-pointer has opened, before an onset is reported (the end-pointer
+    # itself needs 60 ms). Measured in scripts/bench_bargein.py: see README, "Barge-in".
+    onset_confirm_s: float = 0.0
+    # Speech the recognizer could not place counts as words (unclear) only with this much voicing;
+    # a cough or a bump has none (scripts/bench_bargein.py, tests/test_bargein.py).
+    min_voiced_s: float = 0.02
 
 
 class Listener:
@@ -56,6 +65,19 @@ class Listener:
         self._stream = StreamingRecognition(recognizer, settings.vad, audio_for=self._ungated)
         self._clean: deque[AudioChunk] = deque()  # the last few seconds after echo cancellation, ungated
         self._early: str | None = None  # the early intent already reported for this utterance
+        self._loud_s: float | None = None  # loud time in the open segment, until its onset is reported
+        self._onset_s: float | None = None  # an onset not yet taken
+        self._voiced_s = 0.0  # voiced, loud time in the open segment
+
+    @property
+    def in_speech(self) -> bool:
+        """True while an utterance is open (between its onset and its end)."""
+        return self._stream.in_speech
+
+    def take_onset(self) -> float | None:
+        """Stream seconds at which the speech now going on was confirmed, once per utterance; else None."""
+        onset, self._onset_s = self._onset_s, None
+        return onset
 
     def set_context(self, context: str) -> None:
         """Listen for `context` from the next utterance on (the recognizers never switch mid-utterance)."""
@@ -75,13 +97,33 @@ class Listener:
                 samples = self.echo_gate.gate(samples, reference)
             frame = AudioChunk(samples, frame.rate_hz, frame.start_s)
         heard: list[Utterance] = []
+        was_in_speech = self._stream.in_speech
         for result in self._stream.process(frame):
             if result.hypothesis.final:
                 heard += self._final(result.hypothesis, result.at_s)
                 self.context, self._early = self._next_context, None
             else:
                 heard += self._partial(result.hypothesis, result.at_s)
+        self._track_segment(frame, was_in_speech)
         return heard
+
+    def _track_segment(self, frame: AudioChunk, was_in_speech: bool) -> None:
+        """Count the open segment's loud and voiced time (after the echo gate); report its onset
+        once it has been loud long enough."""
+        if not self._stream.in_speech:
+            self._loud_s = None
+            return
+        if not was_in_speech:
+            self._loud_s, self._voiced_s = 0.0, 0.0
+        vad = self.settings.vad
+        if level_db(frame.samples) < max(self._stream.vad.floor_db + vad.threshold_db, vad.min_level_db):
+            return
+        if self._voiced_s < self.settings.min_voiced_s and is_voiced(frame.samples, frame.rate_hz):
+            self._voiced_s += frame.duration_s
+        if self._loud_s is not None:
+            self._loud_s += frame.duration_s
+            if self._loud_s >= self.settings.onset_confirm_s - 1e-9:
+                self._onset_s, self._loud_s = frame.end_s, None
 
     def _keep_clean(self, frame: AudioChunk) -> None:
         self._clean.append(frame)
@@ -116,9 +158,10 @@ class Listener:
             return [Utterance(final.text, at_s, final.confidence)]
         if self._early:
             return []
-        if final.heard_other:
+        voiced, self._voiced_s = self._voiced_s, 0.0
+        if final.heard_other and voiced >= self.settings.min_voiced_s - 1e-9:
             return [Utterance(UNCLEAR_TEXT, at_s, 0.0)]
-        return []
+        return []  # nothing, or no voice in it (a cough, a bump): no words
 
 
 class ListenerSource:
@@ -131,13 +174,16 @@ class ListenerSource:
 
     def __init__(self, frames: Iterator[AudioChunk], listener: Listener, clock: Clock, *,
                  reference: Callable[[AudioChunk], np.ndarray] | None = None,
-                 before_frame: Callable[[list[Line]], None] | None = None, echo_guard: bool = True) -> None:
+                 before_frame: Callable[[list[Line]], None] | None = None, echo_guard: bool = True,
+                 barge_in: bool = True) -> None:
         self.frames = frames
         self.listener = listener
         self.clock = clock
         self.reference = reference
         self.before_frame = before_frame
         self.echo_guard = echo_guard
+        self.barge_in = barge_in  # report speech onsets (and onsets that brought no words)
+        self._awaiting_words = False  # an onset was reported; nothing heard since
         self.ignored: list[tuple[Utterance, str]] = []  # what was heard but taken for the coach's own voice
         self._queue: deque[Utterance] = deque()
         self._finished = False
@@ -147,7 +193,8 @@ class ListenerSource:
     def finished(self) -> bool:
         return self._finished
 
-    def wait(self, deadline_s: float | None, timeline: list[Line], context: str = "idle") -> Utterance | None:
+    def wait(self, deadline_s: float | None, timeline: list[Line],
+             context: str = "idle") -> Utterance | BargeInEvent | None:
         self.listener.set_context(context)
         while True:
             if self._queue:
@@ -167,6 +214,10 @@ class ListenerSource:
                 log.error("listening failed: %s", exc)
                 self.failure, self._finished = str(exc) or type(exc).__name__, True
                 return None
+            onset_s = self.listener.take_onset()
+            if onset_s is not None and self.barge_in and context in ONSET_CONTEXTS:
+                self._queue.append(SpeechOnset(onset_s))
+                self._awaiting_words = True
             for heard in heard_now:
                 reason = self._echo_of_coach(heard, timeline) if self.echo_guard else ""
                 if reason:
@@ -174,6 +225,10 @@ class ListenerSource:
                     self.ignored.append((heard, reason))
                 else:
                     self._queue.append(heard)
+                    self._awaiting_words = False
+            if self._awaiting_words and not self.listener.in_speech:  # a cough, a bump: no words
+                self._queue.append(NothingSaid(frame.end_s))
+                self._awaiting_words = False
 
     def _echo_of_coach(self, heard: Utterance, timeline: list[Line]) -> str:
         """Why `heard` is taken for the coach's own voice, or "" when it is the user's."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Callable, Protocol
 
 from .actions import End, Listen, Record, Say, SetVoice, StopSpeaking
+from .barge_in import ONSET_CONTEXTS, BargeInEvent, CutLines, NothingSaid, SpeechOnset
 from .clock import Clock
 from .content import Content
 from .intents import Intent
@@ -56,8 +57,9 @@ class Speaker(Protocol):
 class InputSource(Protocol):
     """Where the user's words come from: the keyboard, a script, or a recognizer."""
 
-    def wait(self, deadline_s: float | None, timeline: list[Line], context: str) -> Utterance | None:
+    def wait(self, deadline_s: float | None, timeline: list[Line], context: str) -> Utterance | BargeInEvent | None:
         """The next utterance before `deadline_s` (clock seconds; None: no limit), or None.
+        A source that hears speech start may also return a barge-in event (see barge_in.py).
 
         `timeline` is what has been said and queued so far; `context` is the recognition
         context the session listens in. Returns None at the deadline, or at once when no
@@ -107,6 +109,7 @@ class SessionRunner:
         self._journal_failed = False
         self._speech_failed = False
         self.session: Session | None = None  # the session being run
+        self._cut = CutLines()  # what an onset silenced, said again if no words came
 
     # ---- one session --------------------------------------------------------------------
 
@@ -136,6 +139,10 @@ class SessionRunner:
                 return session.outcome
             deadline = self._deadline(listen)
             heard = self.source.wait(deadline, self.timeline, session.context or "idle")
+            if isinstance(heard, (SpeechOnset, NothingSaid)):
+                actions = self._barge_in(heard, session)
+                continue
+            self._cut.forget()
             now = self.clock.now()
             try:
                 if heard is None:
@@ -229,6 +236,20 @@ class SessionRunner:
         self.timeline.append(line)
         if self.on_line:
             self.on_line(line, self.session_start_s)
+
+    def _barge_in(self, event: BargeInEvent, session: Session) -> list[Say]:
+        """Speech began over the coach: silence it at once, before anything is recognized.
+        If that speech ends without words (a cough), the cut lines are said again."""
+        if isinstance(event, NothingSaid):
+            return self._cut.take()
+        now = self.clock.now()
+        if session.context not in ONSET_CONTEXTS or self._speaking_until_s <= now:
+            return []  # the coach is silent already (or waiting for a start phrase): nothing to cut
+        talking = [l for l in self.timeline if l.who == "coach" and not l.dropped and l.end_s > now]
+        self._stop_speaking()
+        log.info("speech onset at %.2f s: coach silenced", event.at_s)
+        self._cut.remember([Say(l.text, l.key) for l in talking])
+        return []
 
     def _stop_speaking(self) -> None:
         now = self.clock.now()

@@ -1,0 +1,240 @@
+"""Barge-in on speech onset: the coach falls silent as soon as the user starts to speak over it,
+then acts on what was said; speech without words (a cough) lets it carry on with the cut line.
+
+The runner's part runs on a fake source (the microphone edge) in text; the listener's part on
+real PocketSphinx hearing espeak-ng speech; the whole path in the virtual bedside.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from voicecoach.audio import AudioChunk, write_wav
+from voicecoach.barge_in import NothingSaid, SpeechOnset
+from voicecoach.bedside import BedsideParts, run_bedside, speech_start_s
+from voicecoach.clock import SimulatedClock
+from voicecoach.listener import UNCLEAR_TEXT, Listener
+from voicecoach.recognizers import make_recognizer, vocabularies_from_table
+from voicecoach.room import RoomSettings
+from voicecoach.runner import SessionRunner, TextSpeaker, Utterance
+from voicecoach.scenario import Cue, Scenario, UserVoice
+from voicecoach.session import History
+from voicecoach.sources import split_chunk
+from voicecoach.tts import EspeakRenderer
+from voicecoach.tts_cache import TtsCache
+
+from speech_audio import place, speech
+
+RETURNING = History(first_use=False, full_screening_due=False)  # the short safety check
+USER = UserVoice(voice="en-us+f2", rate_wpm=160)
+CLEARING = (Cue("no never", after="question:"), Cue("yes", after="confirm_no"), Cue("i'm ready", after="ready_prompt"),
+            Cue("yes", after="confirm_stop"))
+MOVE = "move:knee_to_chest"
+HUMAN_STOPS = Path(__file__).resolve().parents[2] / "shared" / "data" / "speech_commands_sample" / "stop"
+ONSET_BAR_S = 0.15  # PRODUCT.md §6: speech onset over the coach to silence
+
+
+def cough(seed: int = 0, level_dbfs: float = -26.0) -> AudioChunk:
+    """A cough-like burst: band-limited noise, loud at once, fading over about 250 ms; no voice in it."""
+    rng = np.random.default_rng(seed)
+    n = int(0.3 * 16000)
+    spectrum = np.fft.rfft(rng.standard_normal(n))
+    f = np.fft.rfftfreq(n, 1 / 16000)
+    spectrum[(f < 200) | (f > 4000)] = 0
+    t = np.arange(n) / 16000
+    x = np.fft.irfft(spectrum, n) * np.minimum(1, t / 0.01) * np.exp(-t / 0.08)
+    x *= 32768 * 10 ** (level_dbfs / 20) / np.sqrt(np.mean(x[: n // 3] ** 2))
+    return AudioChunk(np.clip(x, -32768, 32767).astype(np.int16), 16000)
+
+
+# ---- the runner: onset events from a fake microphone edge, in text ---------------------------
+
+class EventSource:
+    """Gives the runner each event `offset_s` after the start (or the end) of the first coach line
+    whose key starts with `key`; afterwards it stays silent until each deadline, like a quiet room."""
+
+    def __init__(self, clock: SimulatedClock, events: list[tuple[str, str, float, object]]) -> None:
+        self.clock, self.events, self.finished = clock, list(events), False
+
+    def wait(self, deadline_s, timeline, context="idle"):
+        if self.events:
+            key, edge, offset_s, make = self.events[0]
+            line = next((l for l in timeline if l.who == "coach" and l.key.startswith(key)), None)
+            at_s = None if line is None else (line.start_s if edge == "start" else line.end_s) + offset_s
+            if at_s is not None and (deadline_s is None or at_s <= deadline_s):
+                self.events.pop(0)
+                self.clock.advance_to(at_s)
+                return make(self.clock.now())
+        if deadline_s is None:
+            self.finished = True
+            return None
+        self.clock.advance_to(deadline_s)
+        return None
+
+
+def run_events(content, events):
+    clock = SimulatedClock()
+    runner = SessionRunner(content, clock=clock, speaker=TextSpeaker(), source=EventSource(clock, events),
+                           history=RETURNING)
+    runner.run(start_now=True)
+    return runner.timeline
+
+
+def coach(timeline):
+    return [l for l in timeline if l.who == "coach" and not l.dropped]
+
+
+def test_an_onset_silences_the_coach_and_no_words_bring_back_the_cut_lines(content):
+    timeline = run_events(content, [("start", "start", 2.0, SpeechOnset), ("start", "start", 2.6, NothingSaid)])
+    spoken = coach(timeline)
+    cut = next(i for i, l in enumerate(spoken) if l.note == "cut off")
+    assert spoken[cut].key == "start" and spoken[cut].end_s == pytest.approx(spoken[cut].start_s + 2.0)
+    dropped = [l.key for l in timeline if l.dropped]
+    assert dropped  # the lines queued behind it were silenced too ...
+    again = [l.key for l in spoken[cut + 1:]][: 1 + len(dropped)]
+    assert again == [spoken[cut].key] + dropped  # ... and all come back, the cut one from its start
+    assert spoken[cut + 1].start_s == pytest.approx(spoken[cut].start_s + 2.6)
+
+
+def test_words_after_an_onset_are_acted_on_and_the_cut_line_is_not_said_again(content):
+    events = [("question:", "start", 1.0, SpeechOnset), ("question:", "start", 1.5, lambda t: Utterance("no", t))]
+    timeline = run_events(content, events)
+    cut = next(l for l in timeline if l.note == "cut off")
+    assert cut.key.startswith("question:")  # the answer was spoken over the question
+    heard = next(l for l in timeline if l.who == "you")
+    assert heard.note == "no"
+    assert [l.key for l in coach(timeline) if l.start_s >= heard.start_s][:1] != [cut.key]
+
+
+def test_an_onset_while_the_coach_is_silent_cuts_nothing(content):
+    events = [("question:", "end", 2.0, SpeechOnset), ("question:", "end", 2.5, NothingSaid)]
+    timeline = run_events(content, events)
+    assert not any(l.note == "cut off" for l in timeline)
+    first = next(l for l in timeline if l.key.startswith("question:"))
+    assert [l.text for l in timeline].count(first.text) == 1
+
+
+# ---- the listener: onsets before recognition, and no words in a cough -----------------------
+
+@pytest.fixture(scope="module")
+def recognizer(content):
+    return make_recognizer(vocabularies_from_table(content.intents), engine="pocketsphinx")
+
+
+def hear(recognizer, content, audio: AudioChunk, context: str = "exercise"):
+    listener = Listener(recognizer, content.intents)
+    listener.set_context(context)
+    events = []
+    for frame in split_chunk(audio, 320):
+        heard = listener.process(frame)
+        onset = listener.take_onset()
+        events += ([("onset", onset)] if onset is not None else []) + [("heard", u) for u in heard]
+    return events
+
+
+def test_the_onset_of_speech_is_reported_before_anything_is_recognized(recognizer, content):
+    audio = speech("stop", voice="en-us+f2", rate_wpm=160)
+    events = hear(recognizer, content, audio)
+    assert [kind for kind, _ in events][:2] == ["onset", "heard"]
+    assert 0.0 < events[0][1] - speech_start_s(audio) <= ONSET_BAR_S
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_cough_has_an_onset_but_no_words(recognizer, content, seed):
+    events = hear(recognizer, content, place([np.zeros(8000, np.int16), cough(seed).samples,
+                                              np.zeros(16000, np.int16)]))
+    assert [kind for kind, _ in events] == ["onset"]
+
+
+def test_voiced_speech_that_is_no_command_is_still_unclear(recognizer, content):
+    events = hear(recognizer, content, speech("banana pudding", voice="en-us+f2", rate_wpm=160))
+    assert [e[1].text for e in events if e[0] == "heard"] == [UNCLEAR_TEXT]
+
+
+# ---- the virtual bedside: the whole path, over the coach's voice ----------------------------
+
+@pytest.fixture(scope="module")
+def parts(content, tmp_path_factory):
+    recognizer = make_recognizer(vocabularies_from_table(content.intents), engine="pocketsphinx")
+    return BedsideParts(recognizer=recognizer, coach_renderer=EspeakRenderer(), user_renderer=EspeakRenderer(),
+                        cache=TtsCache(tmp_path_factory.mktemp("tts")))
+
+
+def over_the_move(content, parts, cue: Cue, **kw):
+    scenario = Scenario([Cue("skip", after="rating_before"), cue], RoomSettings(), USER, replies=CLEARING)
+    return run_bedside(content, scenario, parts, history=RETURNING, start_now=True, **kw)
+
+
+def assert_stopped_at_onset(result, text: str = "stop"):
+    said = next(c for c in result.user if c.text == text)
+    silenced = [t for t in result.silenced_at if said.start_s <= t <= said.end_s + 2.0]
+    assert silenced and silenced[0] - said.onset_s <= ONSET_BAR_S
+    heard = next(l for l in result.timeline if l.who == "you" and l.start_s >= said.start_s)
+    assert silenced[0] < heard.start_s  # silent before anything was recognized
+    cut = next(l for l in result.timeline if l.key == MOVE)
+    assert cut.note == "cut off" and cut.end_s == pytest.approx(silenced[0])
+    after = [l.key for l in result.timeline if l.who == "coach" and not l.dropped and l.start_s > said.start_s]
+    assert after[0] in ("stop_ack", "confirm_stop")  # heard as stop, or as unclear: paused and asked
+
+
+@pytest.mark.slow
+def test_a_synthesized_stop_over_the_coach_silences_it_at_onset(content, parts):
+    result = over_the_move(content, parts, Cue("stop", during=MOVE, offset_s=2.0, level_dbfs=-20.0))
+    assert_stopped_at_onset(result)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HUMAN_STOPS.is_dir(), reason="no human recordings in ../shared/data")
+def test_a_human_stop_over_the_coach_silences_it_at_onset(content, parts):
+    clip = sorted(HUMAN_STOPS.glob("*.wav"))[0]
+    result = over_the_move(content, parts, Cue("stop", during=MOVE, offset_s=2.0, wav=str(clip), level_dbfs=-20.0))
+    assert_stopped_at_onset(result)
+
+
+@pytest.mark.slow
+def test_a_cough_over_the_coach_silences_it_then_the_cut_line_is_said_again(content, parts, tmp_path):
+    wav = tmp_path / "cough.wav"
+    write_wav(wav, cough(0, level_dbfs=-20.0))
+    result = over_the_move(content, parts, Cue("cough", during=MOVE, offset_s=2.0, wav=str(wav)),
+                           listen_at_least_s=170.0)
+    said = next(c for c in result.user if c.text == "cough")
+    assert any(said.start_s <= t <= said.end_s + 0.3 for t in result.silenced_at)
+    moves = [l for l in result.timeline if l.who == "coach" and l.key == MOVE and not l.dropped]
+    assert [m.note for m in moves] == ["cut off", ""]  # said again, from its start, in full
+    keys = [l.key for l in result.timeline if l.who == "coach" and not l.dropped and l.start_s > moves[1].start_s]
+    assert "confirm_stop" not in keys and "stop_ack" not in keys
+    assert any(k.startswith("hold:knee_to_chest") for k in keys)  # the session carried on into the hold
+    assert not any(l.who == "you" and l.start_s >= said.start_s for l in result.timeline)
+
+
+@pytest.mark.slow
+def test_an_answer_spoken_over_a_question_is_the_answer(content, parts):
+    scenario = Scenario([Cue("no never", during="question:", offset_s=1.5)], RoomSettings(), USER,
+                        replies=CLEARING)
+    result = run_bedside(content, scenario, parts, history=RETURNING, start_now=True)
+    first = next(l for l in result.timeline if l.key.startswith("question:"))
+    said = result.user[0]
+    assert said.start_s < first.end_s and first.note == "cut off"
+    heard = next(l for l in result.timeline if l.who == "you")
+    assert heard.note == "no" and heard.start_s >= said.start_s
+    later = [l.key for l in result.timeline if l.who == "coach" and not l.dropped and l.start_s > heard.start_s]
+    assert later[:1] != [first.key]  # not asked again: read back or the next question
+
+
+@pytest.mark.slow
+def test_a_whole_session_of_narration_at_twice_the_demo_echo_never_triggers_an_onset(content, parts):
+    from voicecoach.echo_replay import replay_narration
+    from voicecoach.scenario import ScriptedSource, load_scenario
+
+    clock, scenario = SimulatedClock(), load_scenario()
+    runner = SessionRunner(content, clock=clock, speaker=TextSpeaker(),
+                           source=ScriptedSource(scenario.cues, clock, scenario.replies))
+    assert runner.run(start_now=False).outcome == "completed"
+    lines = [l.text for l in coach(runner.timeline)]
+    room = RoomSettings(echo_gain=2 * scenario.room.echo_gain, noise_dbfs=scenario.room.noise_dbfs)
+    result = replay_narration(lines, content, parts.recognizer, parts.coach_renderer, room=room, cache=parts.cache)
+    assert result.narration_s > 300  # the whole session: disclaimer, full screening, both exercises
+    assert (result.onsets, result.heard) == ([], [])
