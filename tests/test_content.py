@@ -80,7 +80,8 @@ def test_no_coach_line_parses_as_stop_except_teaching_lines(content):
 
 EXERCISE_PHRASES = ("rules_intro", "rules", "hold_count", "hold_done", "side_change", "round_next", "resume_ack",
                     "restart_side", "why", "how_long_hold", "how_long_session", "slower", "faster", "louder",
-                    "quieter", "longer", "shorter")
+                    "quieter", "longer", "shorter", "longer_next", "shorter_next", "how_long_nearly_done",
+                    "answer_after_hold", "why_screening", "shutting_down_resting", "lost_hearing_resting")
 
 
 def test_narration_during_exercises_is_no_command_at_all(content):
@@ -93,7 +94,7 @@ def test_narration_during_exercises_is_no_command_at_all(content):
             assert intent is None or intent.name == "unclear", (exercise.id, text, intent)
     for key in EXERCISE_PHRASES:
         for text in content.phrases.lines[key]:
-            intent = table.parse(text.format(seconds=10, index=1, count=2), "exercise")
+            intent = table.parse(text.format(seconds=10, index=1, count=2, minutes=5), "exercise")
             assert intent is None or intent.name == "unclear", (key, text, intent)
 
 

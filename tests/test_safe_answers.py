@@ -219,3 +219,19 @@ def test_a_user_routine_may_narrow_a_built_in_hold(tmp_path):
 
 def test_history_settles_on_the_default_when_nothing_is_known(content):
     assert History().full_screening_due and History().screen_out is None
+
+
+# ---- lines that fit the moment (issue 14) -------------------------------------------------
+
+def test_why_during_the_screening_is_answered_and_uses_no_attempt(content):
+    cues = [Cue("why?", after="question:"), Cue("why does it crack", after="question:")] + answers("no", 15)
+    result = run_script(content, cues + [Cue("skip", after="rating_before")])
+    assert "why_screening" in result.keys and "why" in result.keys
+    assert result.exercised  # one free "why", one counted: still well within the attempts
+
+
+def test_the_closing_reminder_names_every_emergency_sign(content):
+    reminder = content.phrases.lines["close_reminder"][0].lower()
+    for sign in ("bladder or bowel", "numbness between your legs", "back passage", "sexual function",
+                 "both legs", "getting worse", "so severe"):
+        assert sign in reminder, sign

@@ -297,7 +297,8 @@ def load_screening(path: str | Path | None = None) -> Screening:
 PHRASE_FIELDS: dict[str, tuple[str, ...]] = {
     "rating_ack": ("value",), "hold_count": ("seconds",), "longer": ("seconds",), "shorter": ("seconds",),
     "longest": ("seconds",), "shortest": ("seconds",), "how_long_hold": ("seconds",),
-    "how_long_session": ("index", "count"), "how_long_screening": ("index", "count"),
+    "how_long_session": ("minutes",), "how_long_nearly_done": ("minutes",), "how_long_screening": ("index", "count"),
+    "longer_next": ("seconds",), "shorter_next": ("seconds",),
     "progress_one": ("before", "after"), "progress_trend": ("count", "before", "after"),
     "progress_change": ("count", "first", "last"),
 }
@@ -311,7 +312,8 @@ PHRASE_KEYS = (
     "slower", "faster", "slowest", "fastest", "louder", "quieter", "loudest", "quietest", "longer",
     "shorter", "longest", "shortest", "how_long_hold", "how_long_session", "how_long_screening",
     "progress_none", "progress_one", "progress_trend", "progress_change", "end_early", "praise",
-    "close_reminder", "goodbye", "answer_after_hold", "journal_failed",
+    "close_reminder", "goodbye", "answer_after_hold", "journal_failed", "how_long_nearly_done",
+    "longer_next", "shorter_next", "shutting_down_resting", "lost_hearing_resting", "why_screening",
 )
 
 

@@ -150,7 +150,9 @@ class ExerciseFlow:
 
     def _reply(self, key: str, now: float, **fields: object) -> None:
         """Say a short reply; during a hold only if it ends before the next count and the release."""
-        text = self.phrases.say(key, **fields)
+        self._reply_text(self.phrases.say(key, **fields), key, now)
+
+    def _reply_text(self, text: str, key: str, now: float) -> None:
         if self.state is State.HOLD:
             talk_s = self._speaking_s(text)
             if now + talk_s > self._quiet_by_s(now):
@@ -180,10 +182,19 @@ class ExerciseFlow:
         if intent.name == "next":
             self._finish_hold(now, completed=False)
         elif intent.name == "repeat":
-            self._reply("how_long_hold", now, seconds=self._remaining_hold_s(now))
+            exercise = self._step().exercise
+            text = exercise.hold.format(seconds=self._remaining_hold_s(now))
+            self._reply_text(text, "hold_again", now)
             self._listen_in_hold(now)
         else:
             self._listen_in_hold(now)
+
+    def _minutes_left(self) -> int:
+        """A rough count of the session's minutes to go: the holds left, and the talk around them."""
+        talk_s = {"position": 25, "move": 15, "release": 8}
+        rest = self.steps[self._step_index:]
+        seconds = sum(self.hold_s[s.exercise.id] if s.kind == "hold" else talk_s[s.kind] for s in rest)
+        return max(1, round(seconds / 60))
 
     def _remaining_hold_s(self, now: float) -> int:
         return max(0, round(self._hold_end_s() - now))
@@ -221,8 +232,8 @@ class ExerciseFlow:
             if self.state is State.HOLD:
                 self._reply("how_long_hold", now, seconds=self._remaining_hold_s(now))
             else:
-                self._say("how_long_session", index=self._step().exercise_index + 1,
-                          count=len(self.content.routine.exercises))
+                minutes = self._minutes_left()
+                self._say("how_long_session" if minutes > 1 else "how_long_nearly_done", minutes=minutes)
             self._relisten(now)
         elif name in ("help", "why", "progress"):
             key = "help_exercise" if name == "help" else name
@@ -273,18 +284,21 @@ class ExerciseFlow:
             self._hold_total_s = total
         if new == current:
             self._reply("longest" if name == "longer" else "shortest", now, seconds=new)
-        else:
+        elif holding:
             self._reply(name, now, seconds=new)
+        else:  # between holds: it is the next hold that changes
+            self._reply(f"{name}_next", now, seconds=new)
 
     # pause, stop, check-in
 
-    def _pause(self, now: float) -> None:
+    def _pause(self, now: float, *, record: bool = True) -> None:
         """Freeze the current step, keeping the remaining hold time."""
         if self.state in EXERCISE_STATES:
             self._paused_from = self.state
             self._paused_remaining_s = self._hold_end_s() - now if self.state is State.HOLD else 0.0
             self._resume_index = self._step_index
-            self._record("event", kind="pause", exercise=self._step().exercise.id)
+            if record:
+                self._record("event", kind="pause", exercise=self._step().exercise.id)
         self.state = State.PAUSED
 
     def _resume(self, now: float) -> None:
@@ -348,7 +362,7 @@ class ExerciseFlow:
     def _stop(self, now: float) -> None:
         self._out.append(StopSpeaking())
         if self.state in EXERCISE_STATES:
-            self._pause(now)
+            self._pause(now, record=False)  # journaled once, as the stop it is
         self._record("event", kind="stop", exercise=self._step().exercise.id)
         self._say("stop_ack")
         self._attempts = 0

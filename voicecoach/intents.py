@@ -111,8 +111,8 @@ class IntentTable:
                 hits = [c for c in hits if c.words not in self.symptoms]
             if hits:
                 return Intent(urgent, None, text)
-        if alone and whole[0].name in ("repeat", "help"):
-            return Intent(whole[0].name, None, text)
+        if alone and whole[0].name in ("repeat", "help", "why"):
+            return Intent(whole[0].name, None, text, whole[0].words)
         name = self.answers.judge(tokens)
         return Intent(name, None, text, plain=self.answers.plain(tokens))
 

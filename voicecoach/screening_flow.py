@@ -176,12 +176,14 @@ class ScreeningFlow:
         elif intent.name == "end":
             self._out.append(StopSpeaking())
             self._close_early("ended")
-        elif intent.name in ("repeat", "help"):
+        elif intent.name in ("repeat", "help", "why"):
             asked = (self.state, self._question_index, self._rating_when)  # what is being asked now
             self._repeats = self._repeats + 1 if asked == self._repeats_of else 1
             self._repeats_of = asked
             if intent.name == "help":
                 self._say(help_key)
+            elif intent.name == "why":  # "why?" to a safety question asks why we ask; "why does it crack" is the crack
+                self._say("why_screening" if intent.words == ("why",) else "why")
             if self._repeats > self.settings.free_repeats:
                 retry()
             else:

@@ -116,6 +116,8 @@ class Session(ScreeningFlow, ExerciseFlow):
         device is shutting down."""
         if self.state is not State.DONE:
             self._out.append(StopSpeaking())
+            if say_key in self.phrases.lines and not self._exercising and f"{say_key}_resting" in self.phrases.lines:
+                say_key = f"{say_key}_resting"  # nobody is in a stretch to ease out of
             if say_key:
                 self._say(say_key)
             self._record("event", kind="abort", reason=reason)
