@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from . import paths
+from . import history_report, paths
 from .clock import RealClock, SimulatedClock
 from .config import AppConfig, ConfigError, build_config, merge, read_config_file, starting_volume, within
 from .content import Content, load_content
@@ -87,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     history = sub.add_parser("history", help="recent sessions from the journal")
     history.add_argument("--csv", action="store_true", help="export every session as CSV, for a clinician")
+    history.add_argument("--events", action="store_true",
+                         help="with --csv: one row per hold, pause, stop and pain event instead of per session")
+    history.add_argument("--chart", type=Path, metavar="FILE",
+                         help="draw stiffness before and after each session, with holds completed (.png or .svg)")
     history.add_argument("--delete", action="store_true", help="erase the whole journal (asks first)")
     history.add_argument("--yes", action="store_true", help="with --delete: do not ask")
     history.add_argument("--limit", type=int, default=20, help="how many sessions to list")
@@ -301,18 +305,18 @@ def cmd_history(args: argparse.Namespace) -> int:
         journal.delete_all()
         print(f"deleted {count} sessions from {journal.path}")
         return 0
+    if args.chart:
+        try:
+            count = history_report.draw_chart(journal, args.chart)
+        except (history_report.ChartError, OSError) as exc:
+            raise UsageError(str(exc)) from None
+        print(f"{args.chart}: {count} sessions")
+        return 0
     if args.csv:
-        sys.stdout.write(journal.to_csv())
+        sys.stdout.write(history_report.events_csv(journal) if args.events else journal.to_csv())
         return 0
-    rows = journal.sessions(limit=args.limit)
-    if not rows:
-        print("no sessions yet")
-        return 0
-    for row in rows:
-        ratings = f"stiffness {_dash(row.rating_before)} -> {_dash(row.rating_after)}"
-        holds = f"holds {row.holds_completed}/{row.holds_started}"
-        detail = f" ({row.detail})" if row.detail else ""
-        print(f"{row.started_at[:16].replace('T', ' ')}  {row.outcome}{detail}  {ratings}  {holds}")
+    lines = history_report.listing(journal, args.limit)
+    print("\n".join(lines) if lines else "no sessions yet")
     return 0
 
 
@@ -369,10 +373,6 @@ def cmd_devices(args: argparse.Namespace) -> int:
 def _confirm(question: str) -> bool:
     print(f"{question} Type yes to confirm: ", end="", flush=True)
     return sys.stdin.readline().strip().lower() == "yes"
-
-
-def _dash(value: int | None) -> str:
-    return "-" if value is None else str(value)
 
 
 COMMANDS = {"run": cmd_run, "demo": cmd_demo, "history": cmd_history, "say": cmd_say, "devices": cmd_devices,

@@ -162,6 +162,11 @@ class Journal:
         rows = self._read("SELECT kind, data FROM events WHERE session_id = ? ORDER BY id", (session_id,))
         return [(kind, self._json(data)) for kind, data in rows]
 
+    def timed_events(self, session_id: int) -> list[tuple[str, float, str, dict]]:
+        """(when, seconds into the session, kind, data) of a session's records, in order."""
+        rows = self._read("SELECT at, session_s, kind, data FROM events WHERE session_id = ? ORDER BY id", (session_id,))
+        return [(at, session_s, kind, self._json(data)) for at, session_s, kind, data in rows]
+
     def _json(self, data: str) -> dict:
         try:
             value = json.loads(data)

@@ -260,14 +260,17 @@ class ScreeningFlow:
             self._say("rating_ack", value=intent.value)
             self._after_rating(now)
         elif intent.name in ("next", "unsure"):
-            self._say("rating_skipped")
-            self._after_rating(now)
+            self._skip_rating(now)
         else:
             self._timeout_rating(now)
 
+    def _skip_rating(self, now: float) -> None:
+        self._record("rating", when=self._rating_when, value=None, skipped=True)
+        self._say("rating_skipped")
+        self._after_rating(now)
+
     def _timeout_rating(self, now: float) -> None:
         if self._attempts + 1 >= 2:  # a rating is optional: skip it rather than insist
-            self._say("rating_skipped")
-            self._after_rating(now)
+            self._skip_rating(now)
         else:
             self._ask_rating(self._rating_when, self._attempts + 1)
