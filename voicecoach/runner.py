@@ -92,13 +92,16 @@ class SessionRunner:
     def __init__(self, content: Content, *, clock: Clock, speaker: Speaker, source: InputSource,
                  settings: SessionSettings | None = None, journal: Journal | None = None,
                  history: History | None = None, on_line: Callable[[Line, float], None] | None = None,
-                 accepts_start: Callable[[], bool] = lambda: True) -> None:
+                 accepts_start: Callable[[], bool] = lambda: True,
+                 open_journal: Callable[[], Journal] | None = None) -> None:
         self.content = content
         self.clock = clock
         self.speaker = speaker
         self.source = source
         self.settings = settings or SessionSettings()
         self.journal = journal
+        self.open_journal = open_journal  # tried again at each start when the journal could not be opened
+        self.journal_error: str | None = None  # why the last session could not be recorded, if so
         self.fixed_history = history
         self.on_line = on_line  # called with each line and the session start time, as it is queued
         self.accepts_start = accepts_start  # False during quiet hours: the start phrase is ignored
@@ -117,12 +120,10 @@ class SessionRunner:
         """One session: wait for the start phrase (unless `start_now`), coach, and end.
 
         Returns how it ended, or None when the input ran out while waiting to start."""
-        history = self.fixed_history or (self.journal.history() if self.journal else History())
-        session = self.session = Session(self.content, self.settings, history)
+        session = self.session = Session(self.content, self.settings, self._history())
         self._rate_wpm, self._volume = self.settings.rate_wpm, self.settings.volume
         if start_now:
-            self._begin(session)
-            actions = session.begin(self.clock.now())
+            actions = self._begin(session, lambda: session.begin(self.clock.now()))
         else:
             actions = session.start(self.clock.now())
         listen: Listen | None = None
@@ -160,8 +161,9 @@ class SessionRunner:
                     continue
                 self._user_line(heard, intent)
                 if session.context == "idle" and intent.name == "start":
-                    self._begin(session)
-                actions = session.hear(intent, now, heard.confidence)
+                    actions = self._begin(session, lambda: session.hear(intent, now, heard.confidence))
+                else:
+                    actions = session.hear(intent, now, heard.confidence)
             except Exception:  # nothing the user says may crash the session: end it safely
                 log.exception("internal error in the session")
                 actions = session.abort("internal error", now, say_key="internal_error")
@@ -175,14 +177,45 @@ class SessionRunner:
                       session)
         self._session_id = None
 
-    def _begin(self, session: Session) -> None:
-        self.session_start_s = self.clock.now()
-        if self.journal:
+    def _history(self) -> History:
+        if self.fixed_history is not None:
+            return self.fixed_history
+        journal = self._usable_journal()
+        if journal is None:
+            return History()  # unknown: a first use, fully screened (and the start will fail closed)
+        try:
+            return journal.history()
+        except JournalError as exc:
+            self.journal_error = str(exc)
+            log.error("%s", exc)
+            return History()
+
+    def _usable_journal(self) -> Journal | None:
+        if self.journal is None and self.open_journal is not None and self.journal_error is None:
             try:
-                self._session_id = self.journal.open_session()
+                self.journal = self.open_journal()
             except JournalError as exc:
-                log.error("%s; the session goes on without a journal", exc)
-                self._session_id = None
+                self.journal_error = str(exc)
+                log.error("%s", exc)
+        return self.journal
+
+    def _begin(self, session: Session, begin: Callable[[], list]) -> list:
+        """Open the session's record, then begin; with no record, say so and do not coach."""
+        self.session_start_s = self.clock.now()
+        needs_record = self.journal is not None or self.open_journal is not None
+        if not needs_record:
+            return begin()
+        journal = self._usable_journal()
+        if journal is not None and self.journal_error is None:
+            try:
+                self._session_id = journal.open_session()
+                return begin()
+            except JournalError as exc:
+                self.journal_error = str(exc)
+                log.error("%s", exc)
+        # The journal fails closed: a session nobody can look back on (pain, red flags) is not run.
+        self._session_id = None
+        return session.abort("cannot write the journal", self.clock.now(), say_key="journal_failed")
 
     def _input_gone(self, session: Session, now: float) -> End | None:
         if session.context == "idle":
@@ -274,7 +307,7 @@ class SessionRunner:
         if listen is None:
             return None
         if listen.until_s is not None:
-            return max(listen.until_s, self._speaking_until_s)
+            return listen.until_s  # a hold ends on time, whatever is being said
         if listen.timeout_s is None:
             return None
         return self._speaking_until_s + listen.timeout_s
