@@ -241,3 +241,25 @@ def test_check_without_a_sound_card_is_one_clear_line():
         pytest.skip("this machine has a sound card")
     done = voicecoach("check")
     assert done.returncode == 2 and done.stderr.strip().splitlines()[-1].startswith("voicecoach: error: no audio")
+
+
+def test_run_without_a_sound_card_is_one_line_pointing_to_text_and_demo():
+    if Path("/proc/asound/cards").exists() and "no soundcards" not in Path("/proc/asound/cards").read_text():
+        pytest.skip("this machine has a sound card")
+    done = voicecoach("run")
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1, done.stderr
+    assert "no sound card" in lines[0] and "run --text" in lines[0] and "voicecoach demo" in lines[0]
+    assert "WARNING" not in done.stderr  # no retries: a person at a desk is told at once
+
+
+def test_version_and_verbose_after_the_command():
+    version = voicecoach("--version")
+    assert version.returncode == 0 and version.stdout.startswith("voicecoach ")
+    assert voicecoach("history", "-v").returncode == 0 and voicecoach("-v", "history").returncode == 0
+
+
+def test_each_command_takes_only_its_own_options():
+    done = voicecoach("check", "--hold", "knee_to_chest=20")
+    assert done.returncode == 2 and "unrecognized arguments: --hold" in done.stderr
+    assert "knee_to_chest, lumbar_rotation" in voicecoach("run", "--help").stdout

@@ -106,3 +106,10 @@ def test_a_malformed_scenario_is_one_line(tmp_path, change, expected):
 def test_a_flag_error_names_the_flag_not_a_config_file():
     line = refused(voicecoach("run", "--text", "--now", "--hold", "knee_to_chest=100"), "--hold knee_to_chest")
     assert "config.toml" not in line
+
+
+def test_a_scenario_with_a_bad_recording_is_refused_before_anything_starts(tmp_path):
+    bad = tmp_path / "answer.wav"
+    bad.write_bytes(b"RIFF\x00\x00\x00\x00WAVEfmt " + b"\x00" * 20)
+    scenario = write(tmp_path, "s.toml", DEMO.replace('text = "three"', f'text = "three"\nwav = "{bad}"', 1))
+    refused(voicecoach("demo", "--scenario", scenario, "--out", str(tmp_path / "out")), "s.toml", "answer.wav")

@@ -30,7 +30,7 @@ def _systemd_analyze() -> None:
 
 def test_the_installed_unit_is_valid_and_runs_the_coach_as_its_own_user_in_the_audio_group(tmp_path):
     unit = _printed_unit(tmp_path).read_text()
-    assert f"ExecStart={ROOT}/.venv/bin/voicecoach run\n" in unit
+    assert f"ExecStart={ROOT}/.venv/bin/voicecoach run --wait-for-devices\n" in unit
     assert "User=voicecoach\n" in unit and "SupplementaryGroups=audio\n" in unit and "@USER@" not in unit and "@ROOT@" not in unit
     assert "Restart=always\n" in unit
     _systemd_analyze()
@@ -68,4 +68,4 @@ def test_the_installer_refuses_to_run_the_service_as_root(tmp_path):
 def test_the_installer_puts_the_code_where_the_service_can_read_it_but_not_write_it(tmp_path):
     done = subprocess.run(["bash", str(INSTALL), "--print-unit"], capture_output=True, text=True, timeout=30,
                           env={k: v for k, v in os.environ.items() if k != "VOICECOACH_PREFIX"}, check=True)
-    assert "ExecStart=/opt/voicecoach/.venv/bin/voicecoach run\n" in done.stdout
+    assert "ExecStart=/opt/voicecoach/.venv/bin/voicecoach run --wait-for-devices\n" in done.stdout

@@ -13,7 +13,7 @@ from pathlib import Path
 from . import history_report, paths
 from .clock import RealClock, SimulatedClock
 from .config import AppConfig, ConfigError, build_config, merge, read_config_file, starting_volume, within
-from .content import Content, load_content
+from .content import Content, load_content, load_routine
 from .content_errors import ContentError
 from .journal import CSV_HEADER, Journal, JournalError
 from .runner import SessionRunner, TextSpeaker, transcript
@@ -35,31 +35,59 @@ def _key_value(text: str) -> tuple[str, int]:
     return name.strip(), int(value)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="voicecoach", description="A bedside voice coach for gentle back stretches.")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", type=Path, help="config file (default: $XDG_CONFIG_HOME/voicecoach/config.toml)")
-    common.add_argument("--routine", type=Path, help="a routine file of your own, in the format of data/routine.toml")
-    common.add_argument("--hold", type=_key_value, action="append", default=[], metavar="EXERCISE=SECONDS",
-                        help="hold time for one exercise, within its safe range")
-    common.add_argument("--rounds", type=_key_value, action="append", default=[], metavar="EXERCISE=N")
-    common.add_argument("--rate", type=int, metavar="WPM", help="speech rate, words per minute")
-    common.add_argument("--volume", type=float, help="speech volume, 0.2 to 1")
-    common.add_argument("--engine", choices=("auto", "whisper", "vosk", "pocketsphinx"), help="speech recognizer (auto: whisper)")
-    sub = parser.add_subparsers(dest="command", required=True)
+class _HelpWithDefaults(argparse.HelpFormatter):
+    """Shows an option's default where it means something (not for flags or empty values)."""
 
-    run = sub.add_parser("run", parents=[common], help="wait for the start phrase, then coach a session")
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.option_strings and "%(default)" not in text and "default" not in text and \
+                action.default not in (None, False, [], argparse.SUPPRESS):
+            text += " (default: %(default)s)"
+        return text
+
+
+def build_parser() -> argparse.ArgumentParser:
+    exercises = ", ".join(e.id for e in load_routine().exercises)
+    formatter = _HelpWithDefaults
+    verbose = argparse.ArgumentParser(add_help=False)  # accepted before or after the command
+    verbose.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                         help="log details to stderr")
+    parser = argparse.ArgumentParser(prog="voicecoach", description="A bedside voice coach for gentle back stretches.",
+                                     parents=[verbose], formatter_class=formatter)
+    parser.add_argument("--version", action="version", version=f"voicecoach {_version()}")
+    settings = argparse.ArgumentParser(add_help=False)
+    settings.add_argument("--config", type=Path, help="config file (default: $XDG_CONFIG_HOME/voicecoach/config.toml)")
+    voice = argparse.ArgumentParser(add_help=False)
+    voice.add_argument("--rate", type=int, metavar="WPM", help="speech rate, words per minute (110-200)")
+    voice.add_argument("--volume", type=float, help="speech volume, 0.2 to 1")
+    engine = argparse.ArgumentParser(add_help=False)
+    engine.add_argument("--engine", choices=("auto", "whisper", "vosk", "pocketsphinx"),
+                        help="speech recognizer (auto: whisper; default: the config's, else auto)")
+    routine = argparse.ArgumentParser(add_help=False)
+    routine.add_argument("--routine", type=Path, help="a routine file of your own, in the format of data/routine.toml")
+    routine.add_argument("--hold", type=_key_value, action="append", default=[], metavar="EXERCISE=SECONDS",
+                         help=f"hold time for one exercise, within its safe range; EXERCISE: {exercises}")
+    routine.add_argument("--rounds", type=_key_value, action="append", default=[], metavar="EXERCISE=N",
+                         help=f"rounds of one exercise, 1 to 10; EXERCISE: {exercises}")
+    common = [verbose, settings, routine, voice, engine]
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", parents=common, formatter_class=formatter,
+                         help="wait for the start phrase, then coach a session")
     run.add_argument("--text", action="store_true", help="type instead of talking, read instead of listening")
     run.add_argument("--now", action="store_true", help="start a session at once")
+    run.add_argument("--wait-for-devices", action="store_true",
+                     help="keep trying absent or busy sound devices for [audio] wait_for_devices_s (the service "
+                          "does); otherwise try once")
 
-    demo = sub.add_parser("demo", parents=[common],
+    demo = sub.add_parser("demo", parents=common, formatter_class=formatter,
                           help="a complete session by voice in the virtual bedside: audio, transcript, journal")
     demo.add_argument("--scenario", type=Path, help="what the simulated user says (TOML); default: built in")
     demo.add_argument("--out", type=Path, default=Path("out/demo"), help="where the audio, transcript and journal go")
     demo.add_argument("--text", action="store_true", help="text only: no speech, no recognition (fast)")
 
-    say = sub.add_parser("say", help="speak a line on the speaker, or write it to a WAV file")
+    say = sub.add_parser("say", parents=[verbose], formatter_class=formatter,
+                         help="speak a line on the speaker, or write it to a WAV file")
     say.add_argument("text")
     say.add_argument("--out", type=Path, help="write a WAV file instead of playing")
     say.add_argument("--rate", type=int, default=None, metavar="WPM", help="words per minute (110-200)")
@@ -67,25 +95,30 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("--volume", type=float, default=None, help="0.2 to 1")
     say.add_argument("--tts", choices=("auto", "pyttsx3", "espeak"), default="auto", help="speech renderer")
     say.add_argument("--device", default=None, help="output device, name or index (see `voicecoach devices`)")
-    sub.add_parser("devices", help="list audio input and output devices")
-    check = sub.add_parser("check", parents=[common], help="play a phrase, record, and report levels and what was heard")
+    sub.add_parser("devices", parents=[verbose], help="list audio input and output devices")
+    check = sub.add_parser("check", parents=[verbose, settings, voice, engine], formatter_class=formatter,
+                           help="play a phrase, record, and report levels and what was heard")
     check.add_argument("--seconds", type=float, default=4.0, help="how long to record")
 
-    install = sub.add_parser("install-model", help="download, check and unpack the small English Vosk model")
+    install = sub.add_parser("install-model", parents=[verbose], formatter_class=formatter, help="download, check and unpack the small English Vosk model")
     install.add_argument("--url", default=None, help="another model archive (zip)")
     install.add_argument("--sha256", default=None, help="its SHA-256 (required with --url)")
     install.add_argument("--models", type=Path, default=None, help="where models live (default: models/)")
 
-    recognize = sub.add_parser("recognize", help="what the coach hears in WAV files")
+    recognize = sub.add_parser("recognize", parents=[verbose], formatter_class=formatter,
+                               help="what the coach hears in WAV files")
     recognize.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    recognize.add_argument("--engine", choices=("auto", "whisper", "vosk", "pocketsphinx"), default=None)
-    recognize.add_argument("--context", choices=("idle", "yesno", "rating", "exercise"), default="exercise")
+    recognize.add_argument("--engine", choices=("auto", "whisper", "vosk", "pocketsphinx"), default=None,
+                           help="speech recognizer (auto: whisper; default: auto)")
+    recognize.add_argument("--context", choices=("idle", "yesno", "rating", "exercise"), default="exercise",
+                           help="what the coach would be listening for")
     recognize.add_argument("--json", action="store_true", help="JSON Lines, one object per file")
     recognize.add_argument("--stream", action="store_true", help="feed each file as a live stream; report each detection")
     recognize.add_argument("--echo", type=Path, metavar="REF.wav",
                            help="with --stream and one FILE: what the speaker played, aligned with FILE's start")
 
-    history = sub.add_parser("history", help="recent sessions from the journal")
+    history = sub.add_parser("history", parents=[verbose], formatter_class=formatter,
+                             help="recent sessions from the journal")
     history.add_argument("--csv", action="store_true", help="export every session as CSV, for a clinician")
     history.add_argument("--events", action="store_true",
                          help="with --csv: one row per hold, pause, stop and pain event instead of per session")
@@ -97,8 +130,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("voicecoach")
+    except PackageNotFoundError:  # run from a checkout without installing
+        return "unknown"
+
+
 def load_settings(args: argparse.Namespace) -> tuple[Content, AppConfig]:
     """Content and configuration, both checked before anything is spoken."""
+    args.routine, args.hold, args.rounds = (getattr(args, k, d) for k, d in (("routine", None), ("hold", []),
+                                                                            ("rounds", [])))
     content = load_content(args.routine)
     path = args.config or paths.config_path()
     raw = read_config_file(path, required=args.config is not None)
@@ -149,7 +193,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         from .voice import open_voice
 
-        voice = open_voice(content, config, clock, tell_user=args.now)  # someone is waiting to hear
+        voice = open_voice(content, config, clock, tell_user=args.now,  # someone is waiting to hear
+                           wait_for_devices_s=None if args.wait_for_devices else 0.0)
         speaker, source = voice.speaker, voice.source
         log.warning("listening%s", "" if args.now else " for the start phrase")
     for signum in (signal.SIGTERM, signal.SIGINT):  # systemd stops the service with SIGTERM; Ctrl-C is SIGINT
@@ -397,7 +442,7 @@ def _errors() -> tuple[type[BaseException], ...]:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+    logging.basicConfig(level=logging.DEBUG if getattr(args, "verbose", False) else logging.WARNING,
                         format="voicecoach: %(levelname)s: %(message)s", stream=sys.stderr)
     try:
         return COMMANDS[args.command](args)

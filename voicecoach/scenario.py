@@ -17,6 +17,7 @@ from pathlib import Path
 from .clock import Clock
 from .room import RoomSettings
 from .runner import Line, Utterance
+from .wav_file import AudioFileError, check_wav_file
 from .toml_input import InputError, check_keys, checked_fields, number, parse_toml, read_toml
 
 
@@ -96,7 +97,13 @@ def _cues(entries: object, source: str, table: str = "say") -> list[Cue]:
         if len(triggers) != 1 or (table == "reply" and triggers != ["after"]):
             raise InputError(f"{where}: needs exactly one of after, during, at_s"
                              if table == "say" else f"{where}: needs after (and no during, at_s)")
-        cues.extend([checked_fields(Cue, entry, where, CUE_RANGES)] * int(repeat))
+        cue = checked_fields(Cue, entry, where, CUE_RANGES)
+        if cue.wav:  # a bad recording is refused now, not when the session reaches it
+            try:
+                check_wav_file(cue.wav)
+            except AudioFileError as exc:
+                raise InputError(f"{where}.wav: {exc}") from None
+        cues.extend([cue] * int(repeat))
         if len(cues) > MAX_CUES:
             raise InputError(f"{where}: more than {MAX_CUES} things to say in all")
     return cues

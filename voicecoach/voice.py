@@ -67,20 +67,29 @@ class VoiceParts:
         self.player.close()
 
 
+NO_SOUND_CARD = ("no sound card found; type instead with `voicecoach run --text`, "
+                 "or hear a whole simulated session with `voicecoach demo`")
+
+
 def open_voice(content: Content, config: AppConfig, clock: Clock, *, tell_user: bool = False,
-               sounddevice_module=None) -> VoiceParts:
+               sounddevice_module=None, wait_for_devices_s: float | None = None) -> VoiceParts:
     """Load the recognizer and the voice, then open the speaker and the microphone.
 
     The sound devices are opened together and retried with back-off for the configured
     time (a USB card may appear late, or be busy), with PortAudio rescanned between
     attempts. When the microphone stays unavailable and `tell_user` is set (someone asked
     for a session), the coach says so on the speaker before the error is raised.
+    `wait_for_devices_s` 0 (a person at a desk) tries once, and with no sound card at all
+    fails at once; the service waits (None: the configured time).
     """
+    wait_s = config.wait_for_devices_s if wait_for_devices_s is None else wait_for_devices_s
+    sd = sounddevice_module or import_sounddevice()
+    if wait_s == 0 and not _any_device(sd):
+        raise AudioDeviceError(NO_SOUND_CARD)  # before the recognizer loads: nothing half-starts
     recognizer = configured_recognizer(content, config, context="idle")
     renderer, cache = default_renderer("auto"), TtsCache()
     voice = VoiceSettings(voice=config.voice, rate_wpm=config.session.rate_wpm)
     cache.prerender(renderer, _common_lines(content), voice)
-    sd = sounddevice_module or import_sounddevice()
     output = SoundDeviceSettings(device=device_choice(config.output_device))
     microphone = MicrophoneSettings(device=device_choice(config.input_device))
 
@@ -100,7 +109,7 @@ def open_voice(content: Content, config: AppConfig, clock: Clock, *, tell_user: 
     try:
         player, frames = open_with_backoff(
             open_devices, retry_on=(AudioDeviceError, PlayerError), clock=clock,
-            backoff=Backoff(give_up_after_s=config.wait_for_devices_s), before_retry=lambda: rescan(sd))
+            backoff=Backoff(give_up_after_s=wait_s), before_retry=lambda: rescan(sd))
     except AudioDeviceError:  # the microphone: the speaker may still work
         if tell_user:
             _say_and_wait(content.phrases.say("no_microphone"), lambda: speaker_on(
@@ -116,6 +125,13 @@ def open_voice(content: Content, config: AppConfig, clock: Clock, *, tell_user: 
                         echo_gate=EchoGate())
     source = ListenerSource(frames, listener, clock, reference=reference)
     return VoiceParts(speaker, source, player)
+
+
+def _any_device(sd) -> bool:
+    try:
+        return len(sd.query_devices()) > 0
+    except Exception:  # PortAudio could not even list devices: there are none to open
+        return False
 
 
 def _say_and_wait(line: str, open_speaker: Callable[[], Speaker], clock: Clock, *, longest_s: float = 15.0) -> None:
