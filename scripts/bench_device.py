@@ -2,7 +2,7 @@
 """Always-on listening: CPU, memory and false starts over a simulated night, faster than real time.
 
 Usage:
-    .venv/bin/python scripts/bench_device.py [--hours 8] [--engine pocketsphinx|vosk] [--data DIR]
+    .venv/bin/python scripts/bench_device.py [--hours 8] [--engine pocketsphinx|whisper|vosk] [--data DIR]
 
 The idle listener (VAD + recognizer in the `idle` context, as `voicecoach run` waits for the
 start phrase) hears a bedroom: steady noise, and every `--every` seconds some speech that is
@@ -50,7 +50,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hours", type=float, default=8.0)
     parser.add_argument("--every", type=float, default=60.0, help="seconds between bursts of speech")
-    parser.add_argument("--engine", choices=("pocketsphinx", "vosk"), default="pocketsphinx")
+    parser.add_argument("--engine", choices=("whisper", "pocketsphinx", "vosk"), default="pocketsphinx")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     args = parser.parse_args()
 

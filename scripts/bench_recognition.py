@@ -2,8 +2,10 @@
 """Recognition accuracy benchmark: real human clips, widened variants, synthesized phrases.
 
 Usage:
-    .venv/bin/python scripts/bench_recognition.py [--data DIR] [--engine pocketsphinx|vosk]
-        [--quick] [--no-synth] [--jobs N] [--set threshold=0.8 --set boost=12 ...] [--json OUT]
+    .venv/bin/python scripts/bench_recognition.py [--data DIR] [--engine whisper|pocketsphinx|vosk]
+        [--threads N] [--quick] [--no-synth] [--jobs N] [--set threshold=0.8 --set boost=12 ...] [--json OUT]
+    .venv/bin/python scripts/bench_recognition.py --engines whisper,pocketsphinx [--quick] ...
+        (each engine in its own run, then the report-half figures side by side)
 
 Real clips come from ../shared/data/speech_commands_sample (one-second words, many speakers;
 never copied into the repository). Speakers are split into two halves (tune / report) by a
@@ -147,17 +149,27 @@ class Job:
 _worker = {}
 
 
-def _init_worker(engine: str, overrides: dict) -> None:
-    from voicecoach.intents import load_intent_table
+def _make(engine: str, overrides: dict, threads: int, context: str = "exercise"):
     from voicecoach.recognizers import load_vocabularies, make_recognizer
     from voicecoach.recognizers.pocketsphinx_engine import PocketSphinxSettings
+    from voicecoach.recognizers.whisper_settings import load_whisper_settings
 
-    settings = PocketSphinxSettings(**overrides)
-    _worker["rec"] = make_recognizer(load_vocabularies(), engine=engine, pocketsphinx_settings=settings)
+    ps = PocketSphinxSettings(**overrides) if engine == "pocketsphinx" else None
+    ws = load_whisper_settings(intra_threads=threads) if engine == "whisper" else None
+    return make_recognizer(load_vocabularies(), engine=engine, context=context, pocketsphinx_settings=ps,
+                           whisper_settings=ws)
+
+
+def _init_worker(engine: str, overrides: dict, threads: int = 1) -> None:
+    from voicecoach.intents import load_intent_table
+
+    t0 = time.perf_counter()
+    _worker["rec"] = _make(engine, overrides, threads)
+    _worker["load_s"] = time.perf_counter() - t0
     _worker["table"] = load_intent_table()
 
 
-def _run(job: Job) -> list[tuple[str, str | None, int | None, str, float, float]]:
+def _run(job: Job) -> list[tuple[str, str | None, int | None, str, float, float, float]]:
     rec, table = _worker["rec"], _worker["table"]
     rec.set_context(job.context)
     out = []
@@ -166,7 +178,8 @@ def _run(job: Job) -> list[tuple[str, str | None, int | None, str, float, float]
         hyp = rec.decode(AudioChunk(x, RATE_HZ))
         dt = time.perf_counter() - t
         it = table.parse(hyp.text, job.context)
-        out.append((label, it.name if it else None, it.value if it else None, hyp.text, dt, len(x) / RATE_HZ))
+        out.append((label, it.name if it else None, it.value if it else None, hyp.text, dt, len(x) / RATE_HZ,
+                    hyp.confidence))
     return out
 
 
@@ -231,7 +244,9 @@ from voicecoach.audio import AudioChunk
 from voicecoach.listen import listen
 from voicecoach.recognizers import load_vocabularies, make_recognizer
 from voicecoach.sources import split_chunk
+t_load = time.perf_counter()
 rec = make_recognizer(load_vocabularies(), engine=sys.argv[2], context="idle")
+t_load = time.perf_counter() - t_load
 rng = np.random.default_rng(0)
 n = 16000 * 120
 x = rng.standard_normal(n) * 32768 * 10 ** (-55 / 20)          # quiet bedroom
@@ -244,7 +259,7 @@ cpu = time.process_time() - t0
 texts = sum(1 for e in events if e.hypothesis.final and e.hypothesis.text)
 # VmHWM, not ru_maxrss: ru_maxrss survives exec and would report the benchmark's own size
 hwm_kb = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
-print(cpu / (n / 16000), hwm_kb / 1024, len(events), texts)
+print(cpu / (n / 16000), hwm_kb / 1024, len(events), texts, t_load)
 """
 
 
@@ -252,12 +267,9 @@ def partial_stop(engine: str, overrides: dict, clips, tune: set[str]) -> dict:
     """Streaming through the real listening loop (exercise context): how often a *partial*
     result already contains "stop" (the early stop), on "stop" clips and on all other words."""
     from voicecoach.listen import listen
-    from voicecoach.recognizers import load_vocabularies, make_recognizer
-    from voicecoach.recognizers.pocketsphinx_engine import PocketSphinxSettings
     from voicecoach.sources import split_chunk
 
-    rec = make_recognizer(load_vocabularies(), engine=engine, context="exercise",
-                          pocketsphinx_settings=PocketSphinxSettings(**overrides))
+    rec = _make(engine, overrides, 1)
     counts: dict = defaultdict(lambda: [0, 0])
     lead = np.zeros(4000, np.int16)  # 0.25 s of quiet before the word, as in a live stream
     rng = np.random.default_rng(3)
@@ -274,18 +286,87 @@ def partial_stop(engine: str, overrides: dict, clips, tune: set[str]) -> dict:
     return counts
 
 
-def idle_cost(engine: str) -> tuple[float, float, int, int]:
-    """(CPU real-time factor, peak RSS MB, results, non-empty final texts) of 120 s of idle
-    listening, in a fresh process."""
+def idle_cost(engine: str) -> tuple[float, float, int, int, float]:
+    """(CPU real-time factor, peak RSS MB, results, non-empty final texts, load s) of 120 s of
+    idle listening, in a fresh process."""
     out = subprocess.run([sys.executable, "-c", IDLE_PROBE, str(ROOT), engine], check=True,
                          capture_output=True, text=True).stdout.split()
-    return float(out[0]), float(out[1]), int(out[2]), int(out[3])
+    return float(out[0]), float(out[1]), int(out[2]), int(out[3]), float(out[4])
+
+
+def confidence_report(real: dict, confs: dict, tune: set[str]) -> dict:
+    """Confidence of real "yes"/"no" heard right in yesno (report half), and of other words heard as one:
+    where a read-back threshold (confirm_below) would fall."""
+    out: dict = {}
+    for (context, label), (name, _, _) in real.items():
+        src, v, path = label.split("|", 2)
+        if context != "yesno" or src != "real" or speaker(path) in tune or name not in ("yes", "no"):
+            continue
+        word = Path(path).parent.name
+        kind = f"{name} (right)" if word == name else (f"{name} (swap)" if word in ("yes", "no") else f"{name} (other word)")
+        out.setdefault(kind, []).append(confs[(context, label)])
+    print("\n## confidence in yesno, report half (median, 10th/90th percentile, n), with share below 0.85")
+    for kind, c in sorted(out.items()):
+        print(f"    {kind:18s} {np.median(c):.2f} ({np.percentile(c, 10):.2f}/{np.percentile(c, 90):.2f}, n={len(c)}); "
+              + ", ".join(f"<{t}: {rate(sum(x < t for x in c), len(c))}" for t in (0.85, 0.5, 0.35)))
+    return out
+
+
+COMPARE_ROWS = [  # (label, context, key)
+    ('"stop" heard', "exercise", "recall:stop"), ('"yes" heard', "yesno", "recall:yes"),
+    ('"no" heard', "yesno", "recall:no"), ("numbers heard", "rating", None),
+    ("other words -> command, exercise", "exercise", "fa_words"), ("other words -> command, yesno", "yesno", "fa_words"),
+    ('other words -> "no", yesno', "yesno", "fa_words_as_no"), ("other words -> command, rating", "rating", "fa_words"),
+    ("other words -> command, idle", "idle", "fa_words"), ("noise -> command, exercise", "exercise", "fa_noise"),
+    ("noise -> command, yesno", "yesno", "fa_noise"), ("yes<->no swaps", "yesno", "yesno_swap"),
+]
+
+
+def compare(engines: list[str], argv: list[str]) -> int:
+    """Run this benchmark once per engine (its own process) and print the report halves side by side."""
+    import tempfile
+
+    rest, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == "--engines":
+            skip = True
+        elif not a.startswith("--engines=") and not a.startswith("--json"):
+            rest.append(a)
+    reports = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for engine in engines:
+            out = Path(tmp) / f"{engine}.json"
+            subprocess.run([sys.executable, __file__, "--engine", engine, "--json", str(out), *rest], check=True)
+            reports[engine] = json.loads(out.read_text())
+    print("\n# side by side (report half; noise: all clips)\n")
+    print("| measure | " + " | ".join(engines) + " |")
+    print("| --- |" + " --- |" * len(engines))
+    for label, context, key in COMPARE_ROWS:
+        cells = []
+        for e in engines:
+            s = reports[e]["real"].get(f"{context}/{'all' if key == 'fa_noise' else 'report'}", {})
+            if key is None:
+                kn = [sum(v[i] for k, v in s.items() if k.startswith("recall:") and k[7:] in NUMBERS) for i in (0, 1)]
+            else:
+                kn = s.get(key, [0, 0])
+            cells.append(rate(*kn).strip())
+        print(f"| {label} | " + " | ".join(cells) + " |")
+    for label, key, fmt in [("ms per utterance, median (p95)", "ms_median", "{:.0f}"), ("idle real-time factor", "idle_rtf", "{:.4f}"),
+                            ("peak RSS while idle, MB", "idle_peak_rss_mb", "{:.0f}"), ("model load, s", "idle_load_s", "{:.2f}")]:
+        cells = [fmt.format(reports[e].get(key, float("nan"))) + (f" ({reports[e]['ms_p95']:.0f})" if key == "ms_median" else "")
+                 for e in engines]
+        print(f"| {label} | " + " | ".join(cells) + " |")
+    return 0
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "speech_commands_sample"))
-    ap.add_argument("--engine", default="pocketsphinx", choices=["pocketsphinx", "vosk"])
+    ap.add_argument("--engine", default="whisper", choices=["whisper", "pocketsphinx", "vosk"])
+    ap.add_argument("--engines", help="comma-separated engines: run each, then compare the report halves")
+    ap.add_argument("--threads", type=int, default=1, help="Whisper: CTranslate2 threads per decode")
     ap.add_argument("--quick", action="store_true", help="clean clips only (no noise/level/speed variants)")
     ap.add_argument("--no-synth", action="store_true", help="skip the synthesized-phrase section")
     ap.add_argument("--jobs", type=int, default=1, help="worker processes (RTF is measured per process)")
@@ -295,6 +376,8 @@ def main() -> int:
     ap.add_argument("--contexts", default=",".join(CONTEXTS), help="comma-separated contexts to measure")
     ap.add_argument("--show-errors", action="store_true", help="list every miss and false accept (clean clips)")
     args = ap.parse_args()
+    if args.engines:
+        return compare(args.engines.split(","), sys.argv[1:])
 
     overrides: dict = {}
     for kv in args.set:
@@ -349,23 +432,25 @@ def main() -> int:
 
     t0 = time.perf_counter()
     if args.jobs > 1:
-        with Pool(args.jobs, initializer=_init_worker, initargs=(args.engine, overrides)) as pool:
+        with Pool(args.jobs, initializer=_init_worker, initargs=(args.engine, overrides, args.threads)) as pool:
             outs = pool.map(_run, jobs)
     else:
-        _init_worker(args.engine, overrides)
+        _init_worker(args.engine, overrides, args.threads)
         outs = [_run(j) for j in jobs]
     wall = time.perf_counter() - t0
 
-    results, dec_s, audio_s = {}, 0.0, 0.0
+    results, dec_s, audio_s, times, confs = {}, 0.0, 0.0, [], {}
     for job, out in zip(jobs, outs):
-        for label, name, value, text, dt, dur in out:
+        for label, name, value, text, dt, dur, conf in out:
             results[(job.context, label)] = (name, value, text)
+            confs[(job.context, label)] = conf
             dec_s += dt
             audio_s += dur
+            times.append(dt)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     peak_children_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
-    print(f"# Recognition benchmark: engine={args.engine} settings={overrides or 'defaults'}")
+    print(f"# Recognition benchmark: engine={args.engine} settings={overrides or 'defaults'} threads={args.threads}")
     print(f"# variants: {', '.join(variants)}; noise clips: {len(noise)}; data: {data if files else 'absent'}")
     report: dict = {"engine": args.engine, "overrides": overrides, "variants": variants}
     tune = speaker_split(files) if files else set()
@@ -396,10 +481,13 @@ def main() -> int:
             if (exp and (name, value) != exp) or (not exp and is_command(name)):
                 kind = "MISS" if exp else "FA"
                 print(f"    {kind:4s} {context:8s} {w}/{Path(path).name} {text!r} -> {name} {value if value is not None else ''}")
-    if files and not args.quick and args.engine == "pocketsphinx":
+    if files:
+        report["confidence"] = confidence_report(real, confs, tune)
+    if files and not args.quick and args.engine in ("pocketsphinx", "whisper"):
         print("\n## partial results (streaming loop, exercise context, clean clips)")
         for (h, key), kn in sorted(partial_stop(args.engine, overrides, clips, tune).items()):
             print(f"    [{h}] {key:22s} {rate(*kn)}")
+            report.setdefault("partial", {})[f"{h}/{key}"] = kn
     by_variant = defaultdict(lambda: [0, 0])
     for (context, label), (name, value, _) in real.items() if files else []:
         src, v, path = label.split("|", 2)
@@ -433,15 +521,19 @@ def main() -> int:
             print(f"    SNR {str(snr):5s} dB: all phrases recall {rate(*kn)}")
         report["synth"] = {f"{c}/{p}": v for (c, p), v in per.items()}
     rtf = dec_s / audio_s if audio_s else 0.0
+    ms_median, ms_p95 = (1000 * float(np.percentile(times, q)) for q in (50, 95))
+    load_s = _worker.get("load_s", float("nan"))
     print(f"\n## cost: {audio_s:.0f} s of audio decoded in {dec_s:.1f} s of decoder time "
-          f"(real-time factor {rtf:.3f} per process, {1000 * dec_s / max(1, len(results)):.0f} ms per utterance); "
+          f"(real-time factor {rtf:.3f} per process); per utterance median {ms_median:.0f} ms, p95 {ms_p95:.0f} ms "
+          f"(n={len(times)}, {args.threads} thread(s), {args.jobs} process(es)); "
           f"wall {wall:.0f} s; peak RSS {peak_mb:.0f} MB (workers {peak_children_mb:.0f} MB)")
-    idle_rtf, idle_mb, idle_events, idle_texts = idle_cost(args.engine)
+    report.update(ms_median=ms_median, ms_p95=ms_p95, threads=args.threads, load_s=load_s)
+    idle_rtf, idle_mb, idle_events, idle_texts, idle_load_s = idle_cost(args.engine)
     print(f"## idle listening (120 s quiet room + a knock every 15 s, VAD + recognizer, one process): "
           f"CPU real-time factor {idle_rtf:.4f}; peak RSS {idle_mb:.0f} MB (recognizer loaded); "
-          f"{idle_events} results, {idle_texts} with any text")
+          f"{idle_events} results, {idle_texts} with any text; model load {idle_load_s:.2f} s")
     report.update(rtf=rtf, peak_rss_mb=max(peak_mb, peak_children_mb), utterances=len(results),
-                  idle_rtf=idle_rtf, idle_peak_rss_mb=idle_mb)
+                  idle_rtf=idle_rtf, idle_peak_rss_mb=idle_mb, idle_load_s=idle_load_s)
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1, default=list))
     return 0

