@@ -26,12 +26,16 @@ PYTHON=${PYTHON:-python3}
 "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
   echo "voicecoach: needs Python 3.11 or newer; set PYTHON=/path/to/python3.11" >&2; exit 1; }
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
-# Reinstall only when pyproject.toml changed since the last install.
-stamp="$VENV/.installed-$(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)"
-if [ ! -f "$stamp" ]; then
+# The demo installs the product; the tests add the test extra (pytest, a Korean Vosk model, ...).
+# Reinstall only when pyproject.toml changed since the last install of that set.
+hash=$(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)
+if [ "${VOICECOACH_FOR_TESTS:-}" = 1 ]; then extras="[test]" stamps=("$VENV/.installed-$hash-test")
+else extras="" stamps=("$VENV/.installed-$hash" "$VENV/.installed-$hash-test"); fi
+if [ ! -f "${stamps[0]}" ] && { [ ${#stamps[@]} = 1 ] || [ ! -f "${stamps[1]}" ]; }; then
   echo "voicecoach: installing Python packages into $VENV" >&2
   "$VENV/bin/python" -m pip install -q --upgrade pip >&2
-  "$VENV/bin/python" -m pip install -q -e "$ROOT[test]" >&2
-  rm -f "$VENV"/.installed-*; touch "$stamp"
+  "$VENV/bin/python" -m pip install -q -e "$ROOT$extras" >&2
+  find "$VENV" -maxdepth 1 -name '.installed-*' ! -name ".installed-$hash*" -delete
+  touch "${stamps[0]}"
 fi
 export PATH="$VENV/bin:$PATH"

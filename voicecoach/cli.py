@@ -18,7 +18,7 @@ from .content_errors import ContentError
 from .journal import CSV_HEADER, Journal, JournalError
 from .runner import SessionRunner, TextSpeaker, transcript
 from .scenario import ScenarioError, ScriptedSource, load_scenario
-from .terminal import TerminalSource
+from .terminal import TerminalSource, TextConsole
 from .voices import check_voice
 
 log = logging.getLogger("voicecoach")
@@ -185,10 +185,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     content, config = load_settings(args)
     clock = RealClock()
     journal: Journal | None = None  # opened by the runner; a journal that fails is tried again next session
-    voice = None
+    voice = console = None
     if args.text:
-        speaker = TextSpeaker(echo=lambda text: print(f"coach: {text}", flush=True))
-        source = TerminalSource(sys.stdin, clock)
+        person = sys.stdin.isatty()  # a person reads and types; a piped script neither reads nor waits
+        speaker = console = TextConsole(sys.stdout, clock, paced=person)
+        source = TerminalSource(sys.stdin, clock, on_listen=console.prompt, barge_in=person)
         print("(type what you would say; Ctrl-D quits)" + ("" if args.now else "; say 'start' to begin"), flush=True)
     else:
         from .voice import open_voice
@@ -217,6 +218,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 return 2
             if outcome is None or source.finished:
                 return 0 if getattr(source, "failure", None) is None else 1
+            if console is not None:
+                console.wait_until_shown()
             print(f"(session ended: {outcome.outcome}; waiting for the start phrase)", flush=True)
             start_now = False
     except Terminated as stop:
@@ -226,6 +229,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 voice.speaker.wait_until_said(clock, longest_s=8.0)
         return 0 if stop.signum == signal.SIGTERM else 130
     finally:
+        if console is not None:  # the last lines appear before the program ends
+            console.wait_until_shown()
         if voice is not None:
             voice.close()
         if _stopping:

@@ -25,6 +25,10 @@ INTENT_NAMES = (
     "start", "number",
 )
 CONTEXTS = ("idle", "yesno", "rating", "exercise")
+# While waiting, more words than this around a start phrase mean it was part of a sentence
+# ("it is time to start the car"). Said alone, start phrases came with 0-2 stray words
+# (a misheard "good" of "good morning coach"); in radio sentences, 3-14 (scripts/bench_device.py).
+START_AMID_WORDS = 2
 UNCLEAR = "unclear"
 
 

@@ -15,7 +15,7 @@ from .actions import End, Listen, Record, Say, SetVoice, StopSpeaking
 from .barge_in import ONSET_CONTEXTS, BargeInEvent, CutLines, NothingSaid, SpeechOnset
 from .clock import Clock
 from .content import Content
-from .intents import Intent
+from .intents import START_AMID_WORDS, Intent, normalize
 from .journal import Journal, JournalError
 from .session import History, Session, SessionSettings
 
@@ -157,6 +157,11 @@ class SessionRunner:
                     continue
                 if session.context == "idle" and intent.name == "start" and not self.accepts_start():
                     log.info("start phrase ignored: quiet hours")
+                    actions = []
+                    continue
+                if session.context == "idle" and intent.name == "start" and \
+                        len(normalize(heard.text)) - len(intent.words) > START_AMID_WORDS:
+                    log.info("start phrase inside a sentence ignored: %r", heard.text)  # "time to start the car"
                     actions = []
                     continue
                 self._user_line(heard, intent)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TextIO
 
 from .clock import Clock
+from .barge_in import NothingSaid, SpeechOnset
 from .runner import Line, Utterance
 
 log = logging.getLogger(__name__)
@@ -28,8 +29,12 @@ def _decoded_lines(stream: TextIO) -> Iterator[str]:
 class TerminalSource:
     """Reads lines from a text stream on a background thread; end of input ends the run."""
 
-    def __init__(self, stream: TextIO, clock: Clock) -> None:
+    def __init__(self, stream: TextIO, clock: Clock, *, on_listen: Callable[[], None] | None = None,
+                 barge_in: bool = False) -> None:
         self.clock = clock
+        self.on_listen = on_listen  # shows a prompt while the session listens
+        self.barge_in = barge_in  # report each typed line as speech onset first (an empty one: nothing said)
+        self._typed: str | None = None
         self._lines: queue.Queue[str | None] = queue.Queue()
         self._ended = False
         threading.Thread(target=self._read, args=(stream,), daemon=True, name="terminal-input").start()
@@ -47,9 +52,15 @@ class TerminalSource:
     def finished(self) -> bool:
         return self._ended
 
-    def wait(self, deadline_s: float | None, timeline: list[Line], context: str = "") -> Utterance | None:
+    def wait(self, deadline_s: float | None, timeline: list[Line],
+             context: str = "") -> Utterance | SpeechOnset | NothingSaid | None:
+        if self._typed is not None:  # the words of the line whose typing was just reported
+            text, self._typed = self._typed, None
+            return Utterance(text, self.clock.now()) if text.strip() else NothingSaid(self.clock.now())
         if self._ended:
             return None
+        if self.on_listen is not None:
+            self.on_listen()
         timeout = None if deadline_s is None else max(0.0, deadline_s - self.clock.now())
         try:
             text = self._lines.get(timeout=timeout)
@@ -58,4 +69,89 @@ class TerminalSource:
         if text is None:
             self._ended = True
             return None
+        if self.barge_in:  # typing over the coach interrupts it, as speaking over it does
+            self._typed = text
+            return SpeechOnset(self.clock.now())
         return Utterance(text, self.clock.now())
+
+
+class TextConsole:
+    """The coach's lines on a terminal, in real time: the text twin of the speaker.
+
+    Each line appears when the coach would begin it, at a reading pace rather than a
+    speaking one, so deadlines count from what the user has actually seen; typing while
+    lines are still to come silences them, as speaking over the coach does. While it
+    listens it shows a `you:` prompt.
+    """
+
+    SECONDS_PER_WORD = 0.05  # about 1,200 words a minute: time to read, not to hear
+    GAP_S = 0.3
+
+    def __init__(self, out: TextIO, clock: Clock, *, paced: bool = True) -> None:
+        self.out = out
+        self.clock = clock
+        self.paced = paced  # False: every line at once (a script is typing, nobody is reading)
+        self._until_s = clock.now()
+        self._lines: list[tuple[float, str]] = []  # (when to show, text), in order
+        self._prompting = False  # "you: " is on the screen
+        self._listening = False  # show "you: " once the queued lines are out
+        self._changed = threading.Condition()
+        threading.Thread(target=self._show, daemon=True, name="text-console").start()
+
+    def say(self, text: str, *, rate_wpm: int, volume: float) -> float:
+        """Queue a line; returns how long it stays the current line, in seconds."""
+        with self._changed:
+            start = max(self.clock.now(), self._until_s)
+            duration = self.GAP_S + self.SECONDS_PER_WORD * len(text.split())
+            self._until_s = start + duration
+            self._listening = False
+            if not self.paced:
+                self._write(("\n" if self._prompting else "") + f"coach: {text}\n")
+                self._prompting = False
+                return duration
+            self._lines.append((start, text))
+            self._changed.notify()
+        return duration
+
+    def stop(self) -> None:
+        with self._changed:
+            self._lines.clear()
+            self._until_s = self.clock.now()
+
+    def prompt(self) -> None:
+        """Show `you:` once everything queued has appeared (the input source calls this as it listens)."""
+        with self._changed:
+            self._listening = True
+            self._changed.notify()
+
+    def wait_until_shown(self, longest_s: float = 10.0) -> None:
+        """Let the lines already queued appear (before the program exits)."""
+        deadline = self.clock.now() + longest_s
+        with self._changed:
+            while self._lines and self.clock.now() < deadline:
+                self._changed.wait(0.05)
+
+    def _show(self) -> None:
+        with self._changed:
+            while True:
+                if not self._lines:
+                    if self._listening and not self._prompting:
+                        self._write("you: ")
+                        self._prompting = True
+                    self._changed.wait()
+                    continue
+                start, text = self._lines[0]
+                if self.clock.now() < start:
+                    self._changed.wait(start - self.clock.now())
+                    continue
+                self._lines.pop(0)
+                self._write(("\n" if self._prompting else "") + f"coach: {text}\n")
+                self._prompting = False
+                self._changed.notify_all()
+
+    def _write(self, text: str) -> None:
+        try:
+            self.out.write(text)
+            self.out.flush()
+        except (OSError, ValueError):  # the terminal went away; the input source notices too
+            pass
