@@ -21,7 +21,7 @@ from .audio import AudioChunk
 from .barge_in import ONSET_CONTEXTS, BargeInEvent, NothingSaid, SpeechOnset
 from .clock import Clock
 from .echo import EchoCanceller, EchoGate
-from .intents import IntentTable, normalize
+from .intents import START_AMID_WORDS, IntentTable, normalize
 from .recognizers.base import Hypothesis, Recognizer
 from .runner import Line, Utterance
 from .listen import StreamingRecognition
@@ -32,10 +32,6 @@ log = logging.getLogger(__name__)
 
 UNCLEAR_TEXT = "<unclear>"  # speech that was heard but is no command word: parses as "unclear"
 EARLY_INTENTS = ("stop",)  # acted on from a partial result (a partial "ow" was too often a guess)
-# While waiting, more unaccepted words than this around a start phrase mean it was part of a
-# sentence. Said alone, start phrases came with 0-2 (misheard "good" of "good morning coach");
-# in radio sentences such as "it is time to start the car", 3-5. See scripts/bench_device.py.
-START_AMID_WORDS = 2
 
 
 @dataclass(frozen=True)
