@@ -308,7 +308,7 @@ def confidence_report(real: dict, confs: dict, tune: set[str]) -> dict:
     print("\n## confidence in yesno, report half (median, 10th/90th percentile, n), with share below 0.85")
     for kind, c in sorted(out.items()):
         print(f"    {kind:18s} {np.median(c):.2f} ({np.percentile(c, 10):.2f}/{np.percentile(c, 90):.2f}, n={len(c)}); "
-              + ", ".join(f"<{t}: {rate(sum(x < t for x in c), len(c))}" for t in (0.85, 0.5, 0.35)))
+              + ", ".join(f"<{t}: {rate(sum(x < t for x in c), len(c))}" for t in (0.85, 0.5, 0.4, 0.35)))
     return out
 
 
