@@ -187,8 +187,9 @@ def test_silence_and_noise_are_rejected(whisper, table, context):
     for x in sounds:
         hyp, intent, _ = heard(whisper, table, AudioChunk(x, 16000), context)
         assert intent in (None, "unclear"), hyp
-        if not hyp.text:
-            assert hyp.heard_other and hyp.confidence == 0.0
+        assert hyp.text or hyp.confidence == 0.0
+    silence, _, _ = heard(whisper, table, AudioChunk(np.zeros(16000, np.int16), 16000), context)
+    assert silence.text == "" and not silence.heard_other  # nothing said is no intent at all (PRODUCT.md 2)
 
 
 def test_hypothesis_fields(whisper, table):

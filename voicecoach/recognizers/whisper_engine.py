@@ -163,7 +163,9 @@ class WhisperRecognizer:
         if final:
             self.last_decoded = decoded
         words = normalize_transcript(decoded.text, ctx, self.settings.max_repeats)
-        if decoded.no_speech_prob >= ctx.reject_no_speech or not words:
+        if decoded.no_speech_prob >= ctx.reject_no_speech:  # noise, a cough, the room: nothing was said
+            return Hypothesis("", 0.0, final, False, start_s, end_s)
+        if not words:  # Whisper thinks someone spoke but wrote no word: heard, not understood
             return Hypothesis("", 0.0, final, final, start_s, end_s)
         other = sum(w not in self._words[self.context] for w in words)
         return Hypothesis(" ".join(words), word_confidence(decoded), final, False, start_s, end_s, other)
