@@ -113,7 +113,7 @@ def measure(engine: str, model: Path | None, idle_minutes: float) -> dict:
     from voicecoach.listener import Listener
     from voicecoach.recognizers import make_recognizer, vocabularies_from_table
     from voicecoach.room import RoomSettings, VirtualMicrophone
-    from voicecoach.scenario import load_scenario
+    from voicecoach.scenario import load_scenario, with_reply
     from voicecoach.tts import EspeakRenderer, VoiceSettings, default_renderer
     from voicecoach.tts_cache import TtsCache
 
@@ -171,7 +171,10 @@ def measure(engine: str, model: Path | None, idle_minutes: float) -> dict:
     from voicecoach.config import build_config
 
     settings = build_config({"recognizer": {"engine": engine}}, content.routine, "bench").session  # the engine's read-back threshold
-    result = run_bedside(load_content(), load_scenario(None), parts, settings=settings, start_now=stand_in)
+    scenario = load_scenario(None)
+    if parts.recognizer.name == "pocketsphinx":  # it places the demo voice's bare "no" poorly; "no never" well
+        scenario = with_reply(scenario, "question:", "no never")
+    result = run_bedside(load_content(), scenario, parts, settings=settings, start_now=stand_in)
     session_cpu = time.process_time() - cpu0
     session_s = max(line.end_s for line in result.timeline) - result.origin_s
     return {

@@ -273,7 +273,8 @@ def test_run_with_no_device_at_all_gives_up_with_one_line_and_keeps_the_journal(
     conf.write_text(NO_DEVICE_CONF)
     config = tmp_path / "config.toml"
     config.write_text("[audio]\nwait_for_devices_s = 1\n")
-    done = subprocess.run([sys.executable, "-m", "voicecoach.cli", "run", "--now", "--config", str(config)],
+    done = subprocess.run([sys.executable, "-m", "voicecoach.cli", "run", "--now", "--wait-for-devices",
+                           "--config", str(config)],
                           env=_alsa_env(conf), cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     last = done.stderr.strip().splitlines()[-1]

@@ -38,6 +38,10 @@ def test_demo_runs_a_whole_session_by_voice_in_the_virtual_bedside(tmp_path):
     done = voicecoach("demo", "--out", str(tmp_path / "demo"))
     assert done.returncode == 0, done.stderr
     assert "session outcome: completed" in done.stdout
+    # Plain "no"s heard the first time: little more than one coach line per question.
+    import re
+    lines, questions = map(int, re.search(r"screening: (\d+) coach lines for (\d+) questions", done.stdout).groups())
+    assert questions == 15 and lines <= 18, done.stdout
     assert "[cut off]" in done.stdout and "coach: Stopped. Relax." in done.stdout
     audio = read_wav(tmp_path / "demo" / "session.wav")
     assert audio.duration_s > 300 and abs(audio.samples.astype(float)).max() > 3000

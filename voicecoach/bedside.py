@@ -206,7 +206,11 @@ def run_bedside(content: Content, scenario: Scenario, parts: BedsideParts, *,
 
     The microphone stays open until the scripted user has said everything (and at least
     `listen_at_least_s`), so a session still waiting for the start phrase then ends."""
-    settings = settings or SessionSettings()
+    if settings is None:  # the read-back threshold is the recognizer's: each engine's confidence has its own scale
+        from .config import ENGINE_CONFIRM_BELOW
+
+        settings = SessionSettings(confirm_below=ENGINE_CONFIRM_BELOW.get(parts.recognizer.name,
+                                                                          SessionSettings.confirm_below))
     clock = SimulatedClock()
     player = WavTimelinePlayer(clock, rate_hz=SAMPLE_RATE_HZ, origin_s=0.0)
     speaker = Speaker(parts.coach_renderer, player, parts.cache,

@@ -321,10 +321,27 @@ def _voice_demo(content: Content, config: AppConfig, scenario, journal: Journal,
     result = run_bedside(content, scenario, parts, settings=config.session, journal=journal)
     files = save_outputs(result, out)
     latencies = ", ".join(f"{1000 * s:.0f} ms" for s in result.stop_latencies_s()) or "none measured"
-    extra = [f"stop said over the coach, end of the word to silence: {latencies}",
+    extra = [screening_summary(result.timeline, content),
+             f"stop said over the coach, end of the word to silence: {latencies}",
              f"heard but taken for the coach's own voice: {len(result.ignored)}",
              f"simulated {max(l.end_s for l in result.timeline):.0f} s in {time.perf_counter() - started:.0f} s"]
     return result.outcome, result.transcript(), {"audio": files["audio"]}, extra
+
+
+def screening_summary(timeline, content: Content) -> str:
+    """ "screening: 16 coach lines for 15 questions (1 read-back), 90 s" """
+    said = [l for l in timeline if l.who == "coach" and not l.dropped]
+    keys = [l.key for l in said]
+    if "screening_intro" not in keys:
+        return "screening: not reached"
+    first = keys.index("screening_intro") + 1
+    last = next((i for i, k in enumerate(keys) if i >= first and not (k.startswith("question:") or k == "confirm_no")),
+                len(keys))
+    asked = {k for k in keys[first:last] if k.startswith("question:")}
+    readbacks = keys[first:last].count("confirm_no")
+    seconds = (said[last].start_s if last < len(said) else said[-1].end_s) - said[first].start_s
+    return (f"screening: {last - first} coach lines for {len(asked)} questions ({readbacks} read-backs), "
+            f"{seconds:.0f} s")
 
 
 def cmd_history(args: argparse.Namespace) -> int:

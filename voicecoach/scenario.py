@@ -74,6 +74,14 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         raise ScenarioError(f"{source}: {exc}") from None
 
 
+def with_reply(scenario: Scenario, after: str, text: str) -> Scenario:
+    """The same scenario with another standing answer to the lines starting with `after`
+    (e.g. "no never" for PocketSphinx, which places a bare synthesized "no" poorly in the room)."""
+    from dataclasses import replace
+
+    return replace(scenario, replies=tuple(replace(r, text=text) if r.after == after else r for r in scenario.replies))
+
+
 # The ranges a scenario's numbers must lie in: a simulated session of at most a few hours.
 CUE_RANGES = {"at_s": (0, 4 * 3600), "delay_s": (0, 600), "offset_s": (0, 600), "confidence": (0, 1),
               "level_dbfs": (-100, 0)}
