@@ -44,3 +44,20 @@ def test_a_start_phrase_said_alone_starts(recognizer, content, voice, rate_wpm):
 @pytest.mark.parametrize("sentence", SENTENCES)
 def test_a_start_phrase_inside_a_sentence_starts_nothing(recognizer, content, sentence, voice, rate_wpm):
     assert starts_heard(recognizer, content, sentence, voice, rate_wpm) == []
+
+
+@pytest.fixture(scope="module")
+def default_recognizer(content):
+    return make_recognizer(vocabularies_from_table(content.intents), context="exercise")  # the default engine
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("voice", "rate_wpm"), VOICES)
+def test_stop_it_hurts_reaches_the_session_as_pain_after_an_early_stop(default_recognizer, content, voice, rate_wpm):
+    listener = Listener(default_recognizer, content.intents)
+    listener.set_context("exercise")
+    heard = [u for frame in split_chunk(speech("stop, it hurts", voice=voice, rate_wpm=rate_wpm, tail_s=1.0), 320)
+             for u in listener.process(frame)]
+    names = [content.intents.parse(u.text, "exercise").name for u in heard]
+    assert "pain" in names, [u.text for u in heard]  # an early "stop" must not swallow the pain that follows
+    assert names.index("pain") == len(names) - 1

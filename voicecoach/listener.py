@@ -149,7 +149,9 @@ class Listener:
             return []  # "start" in the middle of a sentence (radio, TV, a partner talking) starts nothing
         if final.text:
             intent = self.table.parse(final.text, self.context)
-            if self._early and intent is not None and (intent.name == self._early or intent.name not in EARLY_INTENTS):
+            upgrade = intent is not None and intent.name == "pain" and self._early != "pain"  # "stop ... it hurts"
+            if self._early and intent is not None and not upgrade and \
+                    (intent.name == self._early or intent.name not in EARLY_INTENTS):
                 return []  # already acted on: do not act twice, nor undo a stop with a later guess
             return [Utterance(final.text, at_s, final.confidence)]
         if self._early:
