@@ -1,4 +1,4 @@
-"""The device benchmarks still run and print their figures (tiny settings; the figures are in the README)."""
+"""The device benchmarks still run and print their figures (tiny settings; the figures are in docs/benchmarks.md and docs/nightstand.md)."""
 
 from __future__ import annotations
 

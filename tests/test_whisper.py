@@ -149,7 +149,7 @@ SPOKEN = [
     ("yesno", "I don't know", "unsure", None),
     ("yesno", "stop", "stop", None),
     ("rating", "three", "number", 3),
-    ("rating", "five", "number", 5),  # "seven" is weak in espeak voices and real ones (bench: README)
+    ("rating", "five", "number", 5),  # "seven" is weak in espeak voices and real ones (bench: docs/benchmarks.md)
     ("rating", "ten", "number", 10),
     ("rating", "stop", "stop", None),
     ("idle", "good morning coach", "start", None),

@@ -1,6 +1,6 @@
 """Settings from the TOML config file and the command line, checked before anything starts.
 
-File: $XDG_CONFIG_HOME/voicecoach/config.toml (see README). Command-line flags win.
+File: $XDG_CONFIG_HOME/voicecoach/config.toml (see README, "Configuration"). Command-line flags win.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ frame): a Speex adaptive echo canceller (the `pyaec` package) learns the path fr
 to microphone and subtracts it; then an echo gate treats as silence any frame that is no
 louder than the canceller's leftovers of the coach's voice would be, so the end-pointer does
 not open on them. The user's "stop" over the coach stays well above both.
-See README, "Barge-in", for what each stage was measured to do.
+See docs/benchmarks.md, "Barge-in", for what each stage was measured to do.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ class EchoGate:
 
     # 8 dB (was 12): a soft "s" over the coach now opens the end-pointer, so barge-in starts
     # about 100 ms sooner at 0 dB SER, while a whole session of narration at twice the demo's
-    # echo still triggers nothing (scripts/bench_bargein.py; README, "Barge-in").
+    # echo still triggers nothing (scripts/bench_bargein.py; docs/benchmarks.md, "Barge-in").
     def __init__(self, *, margin_db: float = 8.0, window_frames: int = 200, tail_s: float = 0.3,
                  frame_s: float = 0.02, initial_leak_db: float = -6.0, quiet_reference_db: float = -70.0) -> None:
         self.margin_db = margin_db

@@ -39,7 +39,7 @@ class ListenerSettings:
     vad: VadSettings = VadSettings()
     echo_margin_s: float = 0.5  # an utterance this close to the coach's speech may be its echo
     # Loud time, after the end-pointer has opened, before an onset is reported (the end-pointer
-    # itself needs 60 ms). Measured in scripts/bench_bargein.py: see README, "Barge-in".
+    # itself needs 60 ms). Measured in scripts/bench_bargein.py: see docs/benchmarks.md, "Barge-in".
     onset_confirm_s: float = 0.0
     # Speech the recognizer could not place counts as words (unclear) only with this much voicing;
     # a cough or a bump has none (scripts/bench_bargein.py, tests/test_bargein.py).
