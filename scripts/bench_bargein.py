@@ -38,9 +38,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "tests"))  # the test audio helpers: one cough for tests and benchmark
 
 from bench_recognition import speaker, speaker_split  # noqa: E402
-from voicecoach.audio import AudioChunk, write_wav  # noqa: E402
+from voicecoach.audio import write_wav  # noqa: E402
 from voicecoach.bedside import BedsideParts, run_bedside  # noqa: E402
 from voicecoach.config import ENGINE_CONFIRM_BELOW  # noqa: E402
 from voicecoach.clock import SimulatedClock  # noqa: E402
@@ -55,6 +56,8 @@ from voicecoach.session import History, SessionSettings  # noqa: E402
 from voicecoach.stats import rate  # noqa: E402
 from voicecoach.tts import EspeakRenderer  # noqa: E402
 from voicecoach.tts_cache import TtsCache  # noqa: E402
+
+from speech_audio import cough  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "speech_commands_sample"
 COACH_LEVEL_DBFS = -26.0  # the coach's voice at the microphone, roughly, at the default volume and room
@@ -134,19 +137,6 @@ def bargein(content, cache, listener: ListenerSettings, sources: list[tuple[str,
                   f"{rate(sum(r['as_stop'] for r in rows), n)}")
             print(f"      onset to silence {percentiles_ms(onset)}; end of word to silence {percentiles_ms(end)} "
                   f"(n={len(onset)})")
-
-
-def cough(seed: int, level_dbfs: float) -> AudioChunk:
-    """A cough-like burst: band-limited noise, loud at once, fading over about 250 ms."""
-    rng = np.random.default_rng(seed)
-    n = int(0.3 * 16000)
-    spectrum = np.fft.rfft(rng.standard_normal(n))
-    f = np.fft.rfftfreq(n, 1 / 16000)
-    spectrum[(f < 200) | (f > 4000)] = 0
-    t = np.arange(n) / 16000
-    x = np.fft.irfft(spectrum, n) * np.minimum(1, t / 0.01) * np.exp(-t / 0.08)
-    x *= 32768 * 10 ** (level_dbfs / 20) / np.sqrt(np.mean(x[: n // 3] ** 2))
-    return AudioChunk(np.clip(x, -32768, 32767).astype(np.int16), 16000)
 
 
 def coughs(content, cache, listener: ListenerSettings, sers: list[float], count: int = 5) -> None:

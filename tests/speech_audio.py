@@ -59,3 +59,16 @@ def speech(text: str, *, voice: str = "en-us", rate_wpm: int = 150, lead_s: floa
     zeros = np.zeros
     return place([zeros(int(lead_s * RATE_HZ), np.int16), x, zeros(int(tail_s * RATE_HZ), np.int16)],
                  floor_db=floor_db, seed=seed)
+
+
+def cough(seed: int = 0, level_dbfs: float = -26.0) -> AudioChunk:
+    """A cough-like burst: band-limited noise, loud at once, fading over about 250 ms; no voice in it."""
+    rng = np.random.default_rng(seed)
+    n = int(0.3 * RATE_HZ)
+    spectrum = np.fft.rfft(rng.standard_normal(n))
+    f = np.fft.rfftfreq(n, 1 / RATE_HZ)
+    spectrum[(f < 200) | (f > 4000)] = 0
+    t = np.arange(n) / RATE_HZ
+    x = np.fft.irfft(spectrum, n) * np.minimum(1, t / 0.01) * np.exp(-t / 0.08)
+    x *= 32768 * 10 ** (level_dbfs / 20) / np.sqrt(np.mean(x[: n // 3] ** 2))
+    return AudioChunk(np.clip(x, -32768, 32767).astype(np.int16), RATE_HZ)

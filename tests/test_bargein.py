@@ -26,7 +26,7 @@ from voicecoach.sources import split_chunk
 from voicecoach.tts import EspeakRenderer
 from voicecoach.tts_cache import TtsCache
 
-from speech_audio import place, speech
+from speech_audio import cough, place, speech
 
 RETURNING = History(first_use=False, full_screening_due=False)  # the short safety check
 USER = UserVoice(voice="en-us+f2", rate_wpm=160)
@@ -35,19 +35,6 @@ CLEARING = (Cue("no never", after="question:"), Cue("yes", after="confirm_no"), 
 MOVE = "move:knee_to_chest"
 HUMAN_STOPS = Path(__file__).resolve().parents[2] / "shared" / "data" / "speech_commands_sample" / "stop"
 ONSET_BAR_S = 0.15  # PRODUCT.md §6: speech onset over the coach to silence
-
-
-def cough(seed: int = 0, level_dbfs: float = -26.0) -> AudioChunk:
-    """A cough-like burst: band-limited noise, loud at once, fading over about 250 ms; no voice in it."""
-    rng = np.random.default_rng(seed)
-    n = int(0.3 * 16000)
-    spectrum = np.fft.rfft(rng.standard_normal(n))
-    f = np.fft.rfftfreq(n, 1 / 16000)
-    spectrum[(f < 200) | (f > 4000)] = 0
-    t = np.arange(n) / 16000
-    x = np.fft.irfft(spectrum, n) * np.minimum(1, t / 0.01) * np.exp(-t / 0.08)
-    x *= 32768 * 10 ** (level_dbfs / 20) / np.sqrt(np.mean(x[: n // 3] ** 2))
-    return AudioChunk(np.clip(x, -32768, 32767).astype(np.int16), 16000)
 
 
 # ---- the runner: onset events from a fake microphone edge, in text ---------------------------
