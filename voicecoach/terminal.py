@@ -120,6 +120,8 @@ class TextConsole:
 
     def prompt(self) -> None:
         """Show `you:` once everything queued has appeared (the input source calls this as it listens)."""
+        if not self.paced:  # a script is typing: no prompt in its transcript
+            return
         with self._changed:
             self._listening = True
             self._changed.notify()
