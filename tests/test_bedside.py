@@ -97,6 +97,17 @@ def test_the_whole_demo_session_by_voice(content, parts, tmp_path):
     # These tests run PocketSphinx, which hears the demo voice's "no never" well and a bare "no" poorly.
     result = run_bedside(content, with_reply(load_scenario(), "question:", "no never"), parts, journal=journal)
     assert result.outcome.outcome == "completed"
+    # Holds last exactly their time by voice too, from the hold line to the release line.
+    holds = [l for l in result.timeline if l.who == "coach" and l.key.startswith("hold:")]
+    releases = [l for l in result.timeline if l.who == "coach" and l.key.startswith("release:")]
+    records = [data for kind, data in journal.events(journal.sessions()[0].id) if kind == "hold"]
+    for hold, release, record in zip(holds, releases, records):
+        paused = any(l.who == "you" and l.note == "pause" and hold.start_s < l.start_s < release.start_s
+                     for l in result.timeline)  # a pause stops the hold's clock
+        if not paused:
+            assert release.start_s - hold.start_s == pytest.approx(record["target_s"], abs=0.5)
+        assert record["held_s"] == pytest.approx(record["target_s"], abs=0.5) or not record["completed"]
+    assert sum(1 for r in records if r["completed"]) >= 5
     notes = heard(result)
     assert ("wait", "pause") in notes and ("continue", "resume") in notes
     # The "stop" said over the coach silenced it at once, and the exercise stopped (heard as
