@@ -66,10 +66,10 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
                 else read_toml(Path(path)))
         check_keys(data, ("say", "reply", "room", "user"), "")
         replies = data.get("reply", [])
-        return Scenario(cues=_cues(data.get("say", []), source),
+        return Scenario(cues=_cues(data.get("say", [])),
                         room=checked_fields(RoomSettings, data.get("room", {}), "room", ROOM_RANGES),
                         user=checked_fields(UserVoice, data.get("user", {}), "user", USER_RANGES),
-                        replies=tuple(_cues(replies, source, "reply")) if replies else ())
+                        replies=tuple(_cues(replies, "reply")) if replies else ())
     except InputError as exc:
         raise ScenarioError(f"{source}: {exc}") from None
 
@@ -91,7 +91,7 @@ USER_RANGES = {"rate_wpm": (60, 400), "level_dbfs": (-100, 0)}
 MAX_CUES = 2000  # "repeat = 100000000" must not exhaust memory
 
 
-def _cues(entries: object, source: str, table: str = "say") -> list[Cue]:
+def _cues(entries: object, table: str = "say") -> list[Cue]:
     if not isinstance(entries, list) or not entries:
         raise InputError(f"needs at least one [[{table}]] entry")
     cues: list[Cue] = []
