@@ -260,3 +260,13 @@ def test_confirm_below_follows_the_engine_unless_configured():
     assert ps == 0.85
     mine = build_config({"session": {"confirm_below": 0.9}}, routine, "c.toml").session.confirm_below
     assert mine == 0.9
+
+
+def test_a_lone_start_or_spot_in_an_answer_is_stop_but_never_while_waiting():
+    # How Whisper wrote real "stop"s of tune-half speakers; in idle "start" must stay "start".
+    settings = load_whisper_settings()
+    for context in ("yesno", "rating"):
+        assert normalize_transcript("Start.", settings.contexts[context]) == ["stop"]
+        assert normalize_transcript("Spot!", settings.contexts[context]) == ["stop"]
+        assert normalize_transcript("start stretching", settings.contexts[context]) == ["start", "stretching"]
+    assert normalize_transcript("Start.", settings.contexts["idle"]) == ["start"]
