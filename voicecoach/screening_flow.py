@@ -79,7 +79,7 @@ class ScreeningFlow:
         question = self._question()
         if intent.name in ("yes", "unsure"):
             self._screened_out(question, intent.name)
-        elif intent.name == "no" and confidence >= self.settings.confirm_below:
+        elif self._clearly("no", intent, confidence):
             self._next_question(now)
         elif intent.name == "no":
             self._confirm_no(changed=False)
@@ -106,7 +106,7 @@ class ScreeningFlow:
         if self._answer_common(intent, now, help_key="help_yesno", repeat=lambda: self._timeout_confirm_no(now),
                                retry=lambda: self._timeout_confirm_no(now)):
             return
-        if intent.name == "yes" and intent.plain and confidence >= self.settings.confirm_below:
+        if self._clearly("yes", intent, confidence):
             if self._confirming_changed:
                 self._screening_passed(now)
             else:
@@ -145,7 +145,7 @@ class ScreeningFlow:
                 self._ask_question(attempt=0)
             else:
                 self._screening_passed(now)
-        elif intent.name == "no" and confidence >= self.settings.confirm_below:
+        elif self._clearly("no", intent, confidence):
             self._screening_passed(now)
         elif intent.name == "no":
             self._confirm_no(changed=True)
@@ -216,7 +216,7 @@ class ScreeningFlow:
         if self._answer_common(intent, now, help_key="help_yesno", repeat=lambda: self._remind(self._attempts),
                                retry=lambda: self._timeout_reminder(now)):
             return
-        if intent.name == "yes" and intent.plain and confidence >= self.settings.confirm_below:
+        if self._clearly("yes", intent, confidence):
             self._record("screening", kind="reminder", result="retracted", question=self._recalled.id)
             self._say_text(self.content.screening.remind_retracted, "remind_retracted")
             self._start_screening(now, full=True)

@@ -124,6 +124,11 @@ class Session(ScreeningFlow, ExerciseFlow):
             self._end(outcome, reason)
         return self._flush()
 
+    def _clearly(self, name: str, intent: Intent, confidence: float) -> bool:
+        """The answer that moves past a safety question: `name`, plain (nothing else said), and
+        heard with the engine's confidence. Anything less is read back or asked again."""
+        return intent.name == name and intent.plain and confidence >= self.settings.confirm_below
+
     # ---- output helpers -------------------------------------------------------------------
 
     def _say(self, key: str, attempt: int = 0, **fields: object) -> None:
@@ -187,7 +192,7 @@ class Session(ScreeningFlow, ExerciseFlow):
             self._say("pain_question", 1)
             self._listen_again()
             return
-        serious = not (intent.name == "no" and confidence >= self.settings.confirm_below)
+        serious = not self._clearly("no", intent, confidence)
         self._finish_pain(serious=serious, answer=intent.name)
 
     def _timeout_pain_check(self, now: float) -> None:
