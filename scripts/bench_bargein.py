@@ -41,21 +41,21 @@ sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "tests"))  # the test audio helpers: one cough for tests and benchmark
 
 from bench_recognition import speaker, speaker_split  # noqa: E402
-from voicecoach.audio import write_wav  # noqa: E402
-from voicecoach.bedside import BedsideParts, run_bedside  # noqa: E402
-from voicecoach.config import ENGINE_CONFIRM_BELOW  # noqa: E402
+from voicecoach.audio.chunks import write_wav  # noqa: E402
+from voicecoach.sim.bedside import BedsideParts, run_bedside  # noqa: E402
+from voicecoach.store.config import ENGINE_CONFIRM_BELOW  # noqa: E402
 from voicecoach.clock import SimulatedClock  # noqa: E402
-from voicecoach.content import load_content  # noqa: E402
-from voicecoach.echo_replay import replay_narration  # noqa: E402
-from voicecoach.listener import ListenerSettings  # noqa: E402
-from voicecoach.recognizers import make_recognizer, vocabularies_from_table  # noqa: E402
-from voicecoach.room import RoomSettings  # noqa: E402
-from voicecoach.runner import SessionRunner, TextSpeaker  # noqa: E402
-from voicecoach.scenario import Cue, Scenario, ScriptedSource, UserVoice, load_scenario  # noqa: E402
-from voicecoach.session import History, SessionSettings  # noqa: E402
+from voicecoach.store.content import load_content  # noqa: E402
+from voicecoach.sim.echo_replay import replay_narration  # noqa: E402
+from voicecoach.ears.listener import ListenerSettings  # noqa: E402
+from voicecoach.ears.engines import make_recognizer, vocabularies_from_table  # noqa: E402
+from voicecoach.sim.room import RoomSettings  # noqa: E402
+from voicecoach.coach.runner import SessionRunner, TextSpeaker  # noqa: E402
+from voicecoach.sim.scenario import Cue, Scenario, ScriptedSource, UserVoice, load_scenario  # noqa: E402
+from voicecoach.coach.session import History, SessionSettings  # noqa: E402
 from voicecoach.stats import rate  # noqa: E402
-from voicecoach.tts import EspeakRenderer  # noqa: E402
-from voicecoach.tts_cache import TtsCache  # noqa: E402
+from voicecoach.voice.renderers import EspeakRenderer  # noqa: E402
+from voicecoach.voice.cache import TtsCache  # noqa: E402
 
 from speech_audio import cough  # noqa: E402
 

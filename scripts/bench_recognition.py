@@ -36,7 +36,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from voicecoach.audio import AudioChunk, read_wav, resample  # noqa: E402
+from voicecoach.audio.chunks import AudioChunk, read_wav, resample  # noqa: E402
 from voicecoach.stats import rate  # noqa: E402
 
 NUMBERS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine".split())}
@@ -150,9 +150,9 @@ _worker = {}
 
 
 def _make(engine: str, overrides: dict, threads: int, context: str = "exercise"):
-    from voicecoach.recognizers import load_vocabularies, make_recognizer
-    from voicecoach.recognizers.pocketsphinx_engine import PocketSphinxSettings
-    from voicecoach.recognizers.whisper_settings import load_whisper_settings
+    from voicecoach.ears.engines import load_vocabularies, make_recognizer
+    from voicecoach.ears.engines.pocketsphinx_engine import PocketSphinxSettings
+    from voicecoach.ears.engines.whisper_settings import load_whisper_settings
 
     ps = PocketSphinxSettings(**overrides) if engine == "pocketsphinx" else None
     ws = load_whisper_settings(intra_threads=threads) if engine == "whisper" else None
@@ -161,7 +161,7 @@ def _make(engine: str, overrides: dict, threads: int, context: str = "exercise")
 
 
 def _init_worker(engine: str, overrides: dict, threads: int = 1) -> None:
-    from voicecoach.intents import load_intent_table
+    from voicecoach.ears.intents import load_intent_table
 
     t0 = time.perf_counter()
     _worker["rec"] = _make(engine, overrides, threads)
@@ -231,7 +231,7 @@ def summarize_real(results, tune: set[str]) -> dict:
 
 
 def _default_field(name: str) -> dict:
-    from voicecoach.recognizers.pocketsphinx_engine import PocketSphinxSettings
+    from voicecoach.ears.engines.pocketsphinx_engine import PocketSphinxSettings
 
     return dict(getattr(PocketSphinxSettings(), name))
 
@@ -240,10 +240,10 @@ IDLE_PROBE = r"""
 import sys, time
 import numpy as np
 sys.path.insert(0, sys.argv[1])
-from voicecoach.audio import AudioChunk
-from voicecoach.listen import listen
-from voicecoach.recognizers import load_vocabularies, make_recognizer
-from voicecoach.sources import split_chunk
+from voicecoach.audio.chunks import AudioChunk
+from voicecoach.ears.streaming import listen
+from voicecoach.ears.engines import load_vocabularies, make_recognizer
+from voicecoach.audio.sources import split_chunk
 t_load = time.perf_counter()
 rec = make_recognizer(load_vocabularies(), engine=sys.argv[2], context="idle")
 t_load = time.perf_counter() - t_load
@@ -266,8 +266,8 @@ print(cpu / (n / 16000), hwm_kb / 1024, len(events), texts, t_load)
 def partial_stop(engine: str, overrides: dict, clips, tune: set[str]) -> dict:
     """Streaming through the real listening loop (exercise context): how often a *partial*
     result already contains "stop" (the early stop), on "stop" clips and on all other words."""
-    from voicecoach.listen import listen
-    from voicecoach.sources import split_chunk
+    from voicecoach.ears.streaming import listen
+    from voicecoach.audio.sources import split_chunk
 
     rec = _make(engine, overrides, 1)
     counts: dict = defaultdict(lambda: [0, 0])

@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 NULL_ALSA = "pcm.!default { type null }\nctl.!default { type hw card 0 }\n"
 FIRST_WORD = """
 import os, sys, time
-from voicecoach import players
+from voicecoach.audio import players
 def first_word(self, chunk):
     print("first word after", time.time() - float(os.environ["BENCH_T0"]), flush=True)
     os._exit(0)
@@ -60,8 +60,8 @@ KOREAN_WORDS = ["네", "아니요", "그만", "멈춰", "시작", "하나", "둘
 
 
 def vosk_model(explicit: Path | None) -> tuple[Path | None, str]:
-    from voicecoach.recognizers import DEFAULT_MODELS_DIR
-    from voicecoach.recognizers.vosk_engine import find_vosk_model
+    from voicecoach.ears.engines import DEFAULT_MODELS_DIR
+    from voicecoach.ears.engines.vosk_engine import find_vosk_model
 
     if explicit:
         return explicit, explicit.name
@@ -106,16 +106,16 @@ def startup(engine: str, model: Path | None, runs: int) -> dict:
 def measure(engine: str, model: Path | None, idle_minutes: float) -> dict:
     import random
 
-    from voicecoach.audio import SAMPLE_RATE_HZ, resample
-    from voicecoach.bedside import BedsideParts, run_bedside, scale_to_dbfs
+    from voicecoach.audio.chunks import SAMPLE_RATE_HZ, resample
+    from voicecoach.sim.bedside import BedsideParts, run_bedside, scale_to_dbfs
     from voicecoach.clock import SimulatedClock
-    from voicecoach.content import load_content
-    from voicecoach.listener import Listener
-    from voicecoach.recognizers import make_recognizer, vocabularies_from_table
-    from voicecoach.room import RoomSettings, VirtualMicrophone
-    from voicecoach.scenario import load_scenario, with_reply
-    from voicecoach.tts import EspeakRenderer, VoiceSettings, default_renderer
-    from voicecoach.tts_cache import TtsCache
+    from voicecoach.store.content import load_content
+    from voicecoach.ears.listener import Listener
+    from voicecoach.ears.engines import make_recognizer, vocabularies_from_table
+    from voicecoach.sim.room import RoomSettings, VirtualMicrophone
+    from voicecoach.sim.scenario import load_scenario, with_reply
+    from voicecoach.voice.renderers import EspeakRenderer, VoiceSettings, default_renderer
+    from voicecoach.voice.cache import TtsCache
 
     content = load_content()
     base_mb = rss_mb()
@@ -168,7 +168,7 @@ def measure(engine: str, model: Path | None, idle_minutes: float) -> dict:
                          cache=TtsCache(Path(tempfile.mkdtemp())))
     cpu0 = time.process_time()
     # The stand-in never hears the English "start": begin at once (it then ends unheard, early).
-    from voicecoach.config import build_config
+    from voicecoach.store.config import build_config
 
     settings = build_config({"recognizer": {"engine": engine}}, content.routine, "bench").session  # the engine's read-back threshold
     scenario = load_scenario(None)

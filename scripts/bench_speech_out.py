@@ -52,7 +52,7 @@ def use_null_device(tmp: Path) -> None:
 
 def time_to_first_audio(renderer, player, cache, voice) -> list[float]:
     """Seconds from the request to the first sample handed to the device, per line."""
-    from voicecoach.speaker import Speaker
+    from voicecoach.voice.speaker import Speaker
 
     speaker = Speaker(renderer, player, cache=cache)
     speaker.rate_wpm = voice.rate_wpm
@@ -94,7 +94,7 @@ def sounddevice_stop(player, chunk, trials: int) -> tuple[list[float], list[int]
 def timeline_stop(chunk, trials: int) -> tuple[list[float], list[float]]:
     """WAV timeline on the real clock: stop() wall time, and where the cut lands after the call (s)."""
     from voicecoach.clock import RealClock
-    from voicecoach.players import WavTimelinePlayer
+    from voicecoach.audio.players import WavTimelinePlayer
 
     clock = RealClock()
     durations, overshoot = [], []
@@ -121,9 +121,9 @@ def main() -> int:
     if args.device == "null":
         use_null_device(tmp)
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from voicecoach.players import SoundDevicePlayer, SoundDeviceSettings
-    from voicecoach.tts import EspeakRenderer, Pyttsx3Renderer, VoiceSettings
-    from voicecoach.tts_cache import TtsCache
+    from voicecoach.audio.players import SoundDevicePlayer, SoundDeviceSettings
+    from voicecoach.voice.renderers import EspeakRenderer, Pyttsx3Renderer, VoiceSettings
+    from voicecoach.voice.cache import TtsCache
 
     device = None if args.device in ("null", "default") else (int(args.device) if args.device.isdigit() else args.device)
     voice = VoiceSettings()

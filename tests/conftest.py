@@ -2,7 +2,7 @@
 
 import pytest
 
-from voicecoach.content import load_content
+from voicecoach.store.content import load_content
 
 
 @pytest.fixture(autouse=True)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from voicecoach.actions import End
+from voicecoach.types import End
 from voicecoach.clock import SimulatedClock
-from voicecoach.content import Content
-from voicecoach.journal import Journal
-from voicecoach.runner import Line, SessionRunner, TextSpeaker, transcript
-from voicecoach.scenario import Cue, ScriptedSource
-from voicecoach.session import History, SessionSettings
+from voicecoach.store.content import Content
+from voicecoach.store.journal import Journal
+from voicecoach.coach.runner import Line, SessionRunner, TextSpeaker, transcript
+from voicecoach.sim.scenario import Cue, ScriptedSource
+from voicecoach.coach.session import History, SessionSettings
 
 EXERCISE_KEYS = ("position:", "move:", "hold:", "release:", "intro:")
 

@@ -14,7 +14,7 @@ from functools import lru_cache
 import numpy as np
 import pytest
 
-from voicecoach.audio import AudioChunk, resample
+from voicecoach.audio.chunks import AudioChunk, resample
 
 RATE_HZ = 16000
 

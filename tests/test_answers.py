@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from voicecoach.answers import AnswerRules
-from voicecoach.intents import load_intent_table
+from voicecoach.ears.answers import AnswerRules
+from voicecoach.ears.intents import load_intent_table
 
 TABLE = load_intent_table()
 CORPUS_FILE = Path(__file__).parent / "data" / "answers.csv"

@@ -19,12 +19,12 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from voicecoach.audio_devices import Backoff, alsa_cards, open_with_backoff, resolve_device
+from voicecoach.audio.devices import Backoff, alsa_cards, open_with_backoff, resolve_device
 from voicecoach.clock import SimulatedClock
-from voicecoach.config import AppConfig
-from voicecoach.players import PlayerError
-from voicecoach.sources import AudioDeviceError
-from voicecoach.voice import open_voice
+from voicecoach.store.config import AppConfig
+from voicecoach.audio.players import PlayerError
+from voicecoach.audio.sources import AudioDeviceError
+from voicecoach.assemble import open_voice
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -236,9 +236,9 @@ def test_a_device_that_appears_while_the_coach_waits_is_opened(tmp_path):
     code = """
         import json, logging, time
         from voicecoach.clock import RealClock
-        from voicecoach.config import AppConfig
-        from voicecoach.content import load_content
-        from voicecoach.voice import open_voice
+        from voicecoach.store.config import AppConfig
+        from voicecoach.store.content import load_content
+        from voicecoach.assemble import open_voice
         logging.basicConfig()
         t0 = time.monotonic()
         voice = open_voice(load_content(), AppConfig(wait_for_devices_s=30), RealClock())
@@ -263,8 +263,8 @@ def test_a_device_that_appears_while_the_coach_waits_is_opened(tmp_path):
 
 @pytest.mark.slow
 def test_run_with_no_device_at_all_gives_up_with_one_line_and_keeps_the_journal(tmp_path):
-    from voicecoach import paths
-    from voicecoach.journal import Journal
+    from voicecoach.store import paths
+    from voicecoach.store.journal import Journal
 
     earlier = Journal(paths.journal_path())
     earlier.close_session(earlier.open_session(), "completed")

@@ -12,19 +12,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voicecoach.audio import AudioChunk, write_wav
-from voicecoach.barge_in import NothingSaid, SpeechOnset
-from voicecoach.bedside import BedsideParts, run_bedside, speech_start_s
+from voicecoach.audio.chunks import AudioChunk, write_wav
+from voicecoach.ears.barge_in import NothingSaid, SpeechOnset
+from voicecoach.sim.bedside import BedsideParts, run_bedside, speech_start_s
 from voicecoach.clock import SimulatedClock
-from voicecoach.listener import UNCLEAR_TEXT, Listener
-from voicecoach.recognizers import make_recognizer, vocabularies_from_table
-from voicecoach.room import RoomSettings
-from voicecoach.runner import SessionRunner, TextSpeaker, Utterance
-from voicecoach.scenario import Cue, Scenario, UserVoice
-from voicecoach.session import History
-from voicecoach.sources import split_chunk
-from voicecoach.tts import EspeakRenderer
-from voicecoach.tts_cache import TtsCache
+from voicecoach.ears.listener import UNCLEAR_TEXT, Listener
+from voicecoach.ears.engines import make_recognizer, vocabularies_from_table
+from voicecoach.sim.room import RoomSettings
+from voicecoach.coach.runner import SessionRunner, TextSpeaker, Utterance
+from voicecoach.sim.scenario import Cue, Scenario, UserVoice
+from voicecoach.coach.session import History
+from voicecoach.audio.sources import split_chunk
+from voicecoach.voice.renderers import EspeakRenderer
+from voicecoach.voice.cache import TtsCache
 
 from speech_audio import cough, place, speech
 
@@ -213,8 +213,8 @@ def test_an_answer_spoken_over_a_question_is_the_answer(content, parts):
 
 @pytest.mark.slow
 def test_a_whole_session_of_narration_at_twice_the_demo_echo_never_triggers_an_onset(content, parts):
-    from voicecoach.echo_replay import replay_narration
-    from voicecoach.scenario import ScriptedSource, load_scenario
+    from voicecoach.sim.echo_replay import replay_narration
+    from voicecoach.sim.scenario import ScriptedSource, load_scenario
 
     clock, scenario = SimulatedClock(), load_scenario()
     runner = SessionRunner(content, clock=clock, speaker=TextSpeaker(),

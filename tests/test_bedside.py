@@ -4,14 +4,14 @@ room that also hears the coach, real echo cancellation, VAD and recognition, on 
 import numpy as np
 import pytest
 
-from voicecoach.bedside import BedsideParts, run_bedside
-from voicecoach.journal import Journal
-from voicecoach.recognizers import make_recognizer, vocabularies_from_table
-from voicecoach.room import RoomSettings
-from voicecoach.scenario import Cue, Scenario, UserVoice, load_scenario, with_reply
-from voicecoach.session import History
-from voicecoach.tts import EspeakRenderer
-from voicecoach.tts_cache import TtsCache
+from voicecoach.sim.bedside import BedsideParts, run_bedside
+from voicecoach.store.journal import Journal
+from voicecoach.ears.engines import make_recognizer, vocabularies_from_table
+from voicecoach.sim.room import RoomSettings
+from voicecoach.sim.scenario import Cue, Scenario, UserVoice, load_scenario, with_reply
+from voicecoach.coach.session import History
+from voicecoach.voice.renderers import EspeakRenderer
+from voicecoach.voice.cache import TtsCache
 
 pytestmark = pytest.mark.slow
 
@@ -136,10 +136,10 @@ def test_the_whole_demo_session_by_voice(content, parts, tmp_path):
 
 def test_when_the_microphone_dies_the_coach_says_so_and_ends(content, parts):
     from voicecoach.clock import SimulatedClock
-    from voicecoach.listener import Listener, ListenerSource
-    from voicecoach.room import VirtualMicrophone
-    from voicecoach.runner import SessionRunner, TextSpeaker
-    from voicecoach.sources import AudioDeviceError
+    from voicecoach.ears.listener import Listener, ListenerSource
+    from voicecoach.sim.room import VirtualMicrophone
+    from voicecoach.coach.runner import SessionRunner, TextSpeaker
+    from voicecoach.audio.sources import AudioDeviceError
 
     clock = SimulatedClock()
     mic = VirtualMicrophone(None, clock, RoomSettings(noise_dbfs=-55))

@@ -32,8 +32,8 @@ def test_demo_text_prints_a_whole_session_with_timestamps(tmp_path):
 
 @pytest.mark.slow
 def test_demo_runs_a_whole_session_by_voice_in_the_virtual_bedside(tmp_path):
-    from voicecoach.audio import read_wav
-    from voicecoach.journal import Journal
+    from voicecoach.audio.chunks import read_wav
+    from voicecoach.store.journal import Journal
 
     done = voicecoach("demo", "--out", str(tmp_path / "demo"))
     assert done.returncode == 0, done.stderr
@@ -148,7 +148,7 @@ def test_a_bad_scenario_is_a_clear_error(tmp_path):
 
 
 def test_say_writes_real_speech_to_a_file(tmp_path):
-    from voicecoach.audio import read_wav
+    from voicecoach.audio.chunks import read_wav
 
     out = tmp_path / "line.wav"
     done = voicecoach("say", "Breathe in slowly, and out.", "--out", str(out), "--rate", "130", "--tts", "espeak")
@@ -161,7 +161,7 @@ def test_say_writes_real_speech_to_a_file(tmp_path):
 
 
 def test_say_without_a_sound_card_points_to_the_file_and_the_demo():
-    from voicecoach.players import NO_DEVICE_HINT
+    from voicecoach.audio.players import NO_DEVICE_HINT
 
     if Path("/proc/asound/cards").exists() and "no soundcards" not in Path("/proc/asound/cards").read_text():
         pytest.skip("this machine has a sound card")
@@ -177,7 +177,7 @@ def test_recognize_reports_intents_as_json_lines_and_streams(tmp_path):
     import json
 
     from speech_audio import speech
-    from voicecoach.audio import write_wav
+    from voicecoach.audio.chunks import write_wav
 
     yes, noise_only = tmp_path / "yes.wav", tmp_path / "quiet.wav"
     write_wav(yes, speech("yes", voice="en-us", rate_wpm=150))
@@ -205,8 +205,8 @@ def test_sigterm_mid_session_ends_it_saying_so_and_keeps_the_journal():
     import signal
     import time
 
-    from voicecoach import paths
-    from voicecoach.journal import Journal
+    from voicecoach.store import paths
+    from voicecoach.store.journal import Journal
 
     proc = subprocess.Popen([sys.executable, "-m", "voicecoach.cli", "run", "--text", "--now"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

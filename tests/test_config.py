@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from voicecoach.config import ConfigError, build_config, starting_volume
+from voicecoach.store.config import ConfigError, build_config, starting_volume
 
 
 def test_the_night_volume_is_used_during_the_night_hours(content):
@@ -32,8 +32,8 @@ def test_bad_voice_settings(content, voice, message):
 
 def test_quiet_hours_ignore_the_start_phrase(content):
     from voicecoach.clock import SimulatedClock
-    from voicecoach.runner import SessionRunner, TextSpeaker
-    from voicecoach.scenario import Cue, ScriptedSource
+    from voicecoach.coach.runner import SessionRunner, TextSpeaker
+    from voicecoach.sim.scenario import Cue, ScriptedSource
 
     config = build_config({"session": {"quiet_hours": "00:30-05:30"}}, content.routine, "c.toml")
     assert config.quiet_hours == (dt.time(0, 30), dt.time(5, 30))

@@ -9,10 +9,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from voicecoach.cli import main
-from voicecoach import paths
-from voicecoach.history_report import draw_chart, events_csv, listing, local_time
-from voicecoach.journal import Journal
-from voicecoach.scenario import Cue
+from voicecoach.store import paths
+from voicecoach.store.history_report import draw_chart, events_csv, listing, local_time
+from voicecoach.store.journal import Journal
+from voicecoach.sim.scenario import Cue
 from driver import answers, run_script
 
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from voicecoach.journal import Journal
-from voicecoach.scenario import Cue
+from voicecoach.store.journal import Journal
+from voicecoach.sim.scenario import Cue
 from driver import answers, run_script
 
 TARGET_S = {"knee_to_chest": 20, "lumbar_rotation": 8}

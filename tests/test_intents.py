@@ -2,7 +2,7 @@
 
 import pytest
 
-from voicecoach.intents import CONTEXTS, INTENT_NAMES, load_intent_table
+from voicecoach.ears.intents import CONTEXTS, INTENT_NAMES, load_intent_table
 
 TABLE = load_intent_table()
 

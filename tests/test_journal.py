@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from voicecoach import paths
-from voicecoach.journal import Journal, JournalError, utc_now
-from voicecoach.scenario import Cue
+from voicecoach.store import paths
+from voicecoach.store.journal import Journal, JournalError, utc_now
+from voicecoach.sim.scenario import Cue
 from driver import answers, run_script
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from voicecoach import paths
-from voicecoach.journal import Journal, JournalError
-from voicecoach.scenario import Cue
+from voicecoach.store import paths
+from voicecoach.store.journal import Journal, JournalError
+from voicecoach.sim.scenario import Cue
 from driver import answers, run_script
 
 EVERYTHING_NO = answers("no", 15) + [Cue("skip", after="rating_before")]
@@ -107,8 +107,8 @@ def test_a_journal_that_cannot_record_the_start_means_no_stretching(content, tmp
 
 def test_a_journal_that_cannot_be_opened_means_no_stretching(content, tmp_path):
     from voicecoach.clock import SimulatedClock
-    from voicecoach.runner import SessionRunner, TextSpeaker
-    from voicecoach.scenario import ScriptedSource
+    from voicecoach.coach.runner import SessionRunner, TextSpeaker
+    from voicecoach.sim.scenario import ScriptedSource
 
     (tmp_path / "j.sqlite3").write_bytes(b"garbage" * 500)
     clock = SimulatedClock()
@@ -133,8 +133,8 @@ def tiny_disk(tmp_path):
 
 def test_a_full_disk_mid_session_ends_the_exercise_safely(content, tiny_disk):
     from voicecoach.clock import SimulatedClock
-    from voicecoach.runner import SessionRunner, TextSpeaker
-    from voicecoach.scenario import ScriptedSource
+    from voicecoach.coach.runner import SessionRunner, TextSpeaker
+    from voicecoach.sim.scenario import ScriptedSource
 
     def fill_the_disk_at_the_first_hold(line, origin_s):
         if line.key.startswith("hold:") and not (tiny_disk / "filler").exists():

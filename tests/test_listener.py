@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from voicecoach.listener import Listener
-from voicecoach.recognizers import make_recognizer, vocabularies_from_table
-from voicecoach.sources import split_chunk
+from voicecoach.ears.listener import Listener
+from voicecoach.ears.engines import make_recognizer, vocabularies_from_table
+from voicecoach.audio.sources import split_chunk
 
 from speech_audio import speech
 

@@ -10,7 +10,7 @@ import zipfile
 import pytest
 
 from voicecoach.cli import main
-from voicecoach.model_install import ModelInstallError, ModelSource, install_model
+from voicecoach.store.model_install import ModelInstallError, ModelSource, install_model
 
 
 def _model_zip(name="vosk-model-tiny", with_conf=True) -> bytes:

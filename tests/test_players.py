@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voicecoach.audio import AudioChunk, read_wav
+from voicecoach.audio.chunks import AudioChunk, read_wav
 from voicecoach.clock import RealClock, SimulatedClock
-from voicecoach.players import WavTimelinePlayer
+from voicecoach.audio.players import WavTimelinePlayer
 
 RATE = 22050
 
@@ -165,8 +165,8 @@ def run_child(code: str, env: dict[str, str]) -> dict:
 CHILD_PRELUDE = """
     import json, time
     import numpy as np
-    from voicecoach.audio import AudioChunk
-    from voicecoach.players import SoundDevicePlayer, SoundDeviceSettings, PlayerError
+    from voicecoach.audio.chunks import AudioChunk
+    from voicecoach.audio.players import SoundDevicePlayer, SoundDeviceSettings, PlayerError
 
     def tone(seconds, rate_hz=22050):
         n = int(round(seconds * rate_hz))
@@ -244,7 +244,7 @@ def test_sounddevice_unknown_device_name_is_a_clear_error(null_audio_env):
     result = run_child(
         CHILD_PRELUDE
         + """
-    from voicecoach.players import NoAudioDevice
+    from voicecoach.audio.players import NoAudioDevice
     errors = []
     for device in ("no-such-card", 42):
         try:
@@ -269,7 +269,7 @@ def test_no_sound_card_points_to_the_file_and_demo_paths():
     result = run_child(
         CHILD_PRELUDE
         + """
-    from voicecoach.players import NoAudioDevice
+    from voicecoach.audio.players import NoAudioDevice
     try:
         SoundDevicePlayer()
         print(json.dumps("opened"))
@@ -283,8 +283,8 @@ def test_no_sound_card_points_to_the_file_and_demo_paths():
 
 
 def test_played_window_is_the_echo_reference_at_the_microphone_rate():
-    from voicecoach.audio import resample
-    from voicecoach.players import played_window
+    from voicecoach.audio.chunks import resample
+    from voicecoach.audio.players import played_window
 
     clock = SimulatedClock()
     player = WavTimelinePlayer(clock, rate_hz=RATE)

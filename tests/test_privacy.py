@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from voicecoach.private_files import runtime_dir, scratch_path
+from voicecoach.store.private_files import runtime_dir, scratch_path
 
 IN_CREATE, IN_MOVED_TO, IN_NONBLOCK = 0x100, 0x80, 0o4000
 

@@ -4,10 +4,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voicecoach.actions import Say
-from voicecoach.content import load_content
-from voicecoach.intents import INTENT_NAMES, Intent
-from voicecoach.session import History, Session, State
+from voicecoach.types import Say
+from voicecoach.store.content import load_content
+from voicecoach.ears.intents import INTENT_NAMES, Intent
+from voicecoach.coach.session import History, Session, State
 
 CONTENT = load_content()
 EXERCISE_KEYS = ("position:", "move:", "hold:", "release:", "intro:")

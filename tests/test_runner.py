@@ -6,10 +6,10 @@ import io
 import pytest
 
 from voicecoach.clock import RealClock, SimulatedClock
-from voicecoach.intents import IntentTable
-from voicecoach.journal import Journal
-from voicecoach.runner import SessionRunner, TextSpeaker
-from voicecoach.scenario import Cue, ScriptedSource
+from voicecoach.ears.intents import IntentTable
+from voicecoach.store.journal import Journal
+from voicecoach.coach.runner import SessionRunner, TextSpeaker
+from voicecoach.sim.scenario import Cue, ScriptedSource
 from voicecoach.terminal import TerminalSource
 from driver import answers, run_script
 
@@ -80,7 +80,7 @@ class DiskFullJournal(Journal):
 
     def _write(self, sql, args):
         if self.writes_left <= 0:
-            from voicecoach.journal import JournalError
+            from voicecoach.store.journal import JournalError
             raise JournalError(f"cannot write to the journal {self.path}: database or disk is full")
         self.writes_left -= 1
         return super()._write(sql, args)
@@ -104,7 +104,7 @@ class SpeakerThatBreaks(TextSpeaker):
         self.lines_left = lines_left
 
     def say(self, text, *, rate_wpm, volume):
-        from voicecoach.tts import TtsError
+        from voicecoach.voice.renderers import TtsError
 
         if self.lines_left <= 0:
             raise TtsError("espeak-ng timed out")

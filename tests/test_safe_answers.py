@@ -5,12 +5,12 @@ The user's words enter as text (a scripted user) and go through the real parser 
 
 import pytest
 
-from voicecoach.actions import End
-from voicecoach.content import load_content, load_routine
-from voicecoach.content_errors import ContentError
-from voicecoach.journal import Journal
-from voicecoach.scenario import Cue
-from voicecoach.session import History
+from voicecoach.types import End
+from voicecoach.store.content import load_content, load_routine
+from voicecoach.store.content_errors import ContentError
+from voicecoach.store.journal import Journal
+from voicecoach.sim.scenario import Cue
+from voicecoach.coach.session import History
 from driver import answers, run_script
 
 ONE_CLEAR_NO = [Cue("no", after="question:")]
@@ -142,7 +142,7 @@ def test_a_mistake_heard_unclearly_is_not_enough(content, tmp_path):
 def test_a_screen_out_is_recalled_for_24_hours_only(content, tmp_path):
     from datetime import timedelta
 
-    from voicecoach.journal import utc_now
+    from voicecoach.store.journal import utc_now
 
     journal = screened_out_journal(content, tmp_path)
     assert journal.history(now=utc_now() + timedelta(hours=23)).screen_out is not None

@@ -6,11 +6,11 @@ A hedge must never come out of the recognizer and the parser as a plain "no", wh
 
 import pytest
 
-from voicecoach.actions import Say
-from voicecoach.config import build_config
-from voicecoach.intents import load_intent_table
-from voicecoach.recognizers import load_vocabularies, make_recognizer
-from voicecoach.session import History, Session, State
+from voicecoach.types import Say
+from voicecoach.store.config import build_config
+from voicecoach.ears.intents import load_intent_table
+from voicecoach.ears.engines import load_vocabularies, make_recognizer
+from voicecoach.coach.session import History, Session, State
 
 from speech_audio import speech
 

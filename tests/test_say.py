@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from voicecoach.audio import read_wav
+from voicecoach.audio.chunks import read_wav
 
 
 def voicecoach(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:

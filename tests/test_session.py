@@ -4,10 +4,10 @@ import time
 
 import pytest
 
-from voicecoach.actions import End, Listen, Say, SetVoice
-from voicecoach.intents import Intent
-from voicecoach.scenario import Cue
-from voicecoach.session import History, Session, SessionSettings, State
+from voicecoach.types import End, Listen, Say, SetVoice
+from voicecoach.ears.intents import Intent
+from voicecoach.sim.scenario import Cue
+from voicecoach.coach.session import History, Session, SessionSettings, State
 from driver import answers, run_script
 
 RETURNING = History(first_use=False, full_screening_due=False)
@@ -203,7 +203,7 @@ def test_next_ends_a_hold_early_and_repeat_says_the_step_again(content):
 
 
 def _voice_session(settings, commands):
-    from voicecoach.content import load_content
+    from voicecoach.store.content import load_content
 
     session = Session(load_content(), settings, RETURNING)
     session.begin(0.0)

@@ -9,8 +9,8 @@ import subprocess
 import sys
 import time
 
-from voicecoach import paths
-from voicecoach.journal import Journal
+from voicecoach.store import paths
+from voicecoach.store.journal import Journal
 
 
 def start_run() -> subprocess.Popen:

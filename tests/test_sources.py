@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from voicecoach.audio import AudioChunk, write_wav
+from voicecoach.audio.chunks import AudioChunk, write_wav
 from voicecoach.clock import SimulatedClock
-from voicecoach.sources import AudioDeviceError, FileSource, MicrophoneSettings, MicrophoneSource
+from voicecoach.audio.sources import AudioDeviceError, FileSource, MicrophoneSettings, MicrophoneSource
 
 from speech_audio import noise, place, tone
 

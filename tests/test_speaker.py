@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voicecoach.audio import AudioChunk
+from voicecoach.audio.chunks import AudioChunk
 from voicecoach.clock import SimulatedClock
-from voicecoach.players import WavTimelinePlayer
-from voicecoach.speaker import MAX_VOLUME, MIN_VOLUME, Speaker, SpeakerSettings
-from voicecoach.tts import MAX_RATE_WPM, MIN_RATE_WPM, EspeakRenderer, TtsError, VoiceSettings
-from voicecoach.tts_cache import TtsCache
+from voicecoach.audio.players import WavTimelinePlayer
+from voicecoach.voice.speaker import MAX_VOLUME, MIN_VOLUME, Speaker, SpeakerSettings
+from voicecoach.voice.renderers import MAX_RATE_WPM, MIN_RATE_WPM, EspeakRenderer, TtsError, VoiceSettings
+from voicecoach.voice.cache import TtsCache
 
 
 class CountingRenderer:
@@ -115,7 +115,7 @@ def test_cached_lines_are_not_rendered_again(bedside, tmp_path):
 
 
 def test_render_failure_reaches_the_caller_and_queues_nothing(bedside):
-    from voicecoach.tts import EspeakSettings
+    from voicecoach.voice.renderers import EspeakSettings
 
     _, player = bedside
     speaker = Speaker(EspeakRenderer(EspeakSettings(binary="/nonexistent/espeak-ng")), player)
@@ -125,7 +125,7 @@ def test_render_failure_reaches_the_caller_and_queues_nothing(bedside):
 
 
 def _devices_text(env: dict[str, str]) -> str:
-    code = "import json; from voicecoach.speaker import list_devices; print(json.dumps(list_devices()))"
+    code = "import json; from voicecoach.voice.speaker import list_devices; print(json.dumps(list_devices()))"
     done = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=30,
         cwd=Path(__file__).resolve().parents[1],

@@ -4,10 +4,10 @@ count from what the user has seen, typing over the coach interrupts it, a prompt
 import io
 import time
 
-from voicecoach.barge_in import NothingSaid, SpeechOnset
+from voicecoach.ears.barge_in import NothingSaid, SpeechOnset
 from voicecoach.clock import RealClock, SimulatedClock
-from voicecoach.runner import SessionRunner, Utterance
-from voicecoach.scenario import Cue, ScriptedSource
+from voicecoach.coach.runner import SessionRunner, Utterance
+from voicecoach.sim.scenario import Cue, ScriptedSource
 from voicecoach.terminal import TerminalSource, TextConsole
 from driver import answers
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from voicecoach.audio import AudioChunk
-from voicecoach.tts import (
+from voicecoach.audio.chunks import AudioChunk
+from voicecoach.voice.renderers import (
     MAX_RATE_WPM,
     MIN_RATE_WPM,
     EspeakRenderer,
@@ -19,7 +19,7 @@ from voicecoach.tts import (
     TtsUnavailable,
     VoiceSettings,
 )
-from voicecoach.tts_cache import TtsCache, default_cache_dir
+from voicecoach.voice.cache import TtsCache, default_cache_dir
 
 LINE = "Slowly bend one knee toward your chest, and breathe out."  # 10 words
 
@@ -207,7 +207,7 @@ def test_pyttsx3_driver_that_cannot_save_is_a_tts_error_and_espeak_comes_back():
 
 
 def test_default_renderer_choices():
-    from voicecoach.tts import default_renderer
+    from voicecoach.voice.renderers import default_renderer
 
     assert isinstance(default_renderer("espeak"), EspeakRenderer)
     assert isinstance(default_renderer("pyttsx3"), Pyttsx3Renderer)
@@ -245,10 +245,10 @@ def test_a_failing_speech_engine_is_backed_up_by_the_other_one():
 
 def test_a_session_goes_on_in_the_backup_voice_when_pyttsx3_gets_stuck(content):
     from voicecoach.clock import SimulatedClock
-    from voicecoach.players import WavTimelinePlayer
-    from voicecoach.runner import SessionRunner
-    from voicecoach.scenario import ScriptedSource
-    from voicecoach.speaker import Speaker
+    from voicecoach.audio.players import WavTimelinePlayer
+    from voicecoach.coach.runner import SessionRunner
+    from voicecoach.sim.scenario import ScriptedSource
+    from voicecoach.voice.speaker import Speaker
 
     from driver import answers
 

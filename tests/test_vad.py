@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from voicecoach.audio import AudioChunk
-from voicecoach.sources import split_chunk
-from voicecoach.vad import EnergyVad, VadSettings, utterances
+from voicecoach.audio.chunks import AudioChunk
+from voicecoach.audio.sources import split_chunk
+from voicecoach.ears.vad import EnergyVad, VadSettings, utterances
 
 from speech_audio import noise, place, speech, tone
 

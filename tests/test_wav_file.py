@@ -13,8 +13,8 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from voicecoach.audio import SAMPLE_RATE_HZ, AudioChunk, read_wav, write_wav
-from voicecoach.wav_file import MAX_DATA_BYTES, AudioFileError, parse_wav
+from voicecoach.audio.chunks import SAMPLE_RATE_HZ, AudioChunk, read_wav, write_wav
+from voicecoach.audio.wav_file import MAX_DATA_BYTES, AudioFileError, parse_wav
 
 TONE = (8000 * np.sin(2 * np.pi * 440 * np.arange(1600) / 16000)).astype(np.int16)  # 0.1 s at 16 kHz
 
@@ -173,7 +173,7 @@ def test_recognize_answers_a_bad_wav_with_one_line_and_exit_code_2(tmp_path, nam
 
 
 def test_every_check_is_made_without_reading_the_audio_too(tmp_path):
-    from voicecoach.wav_file import check_wav_file
+    from voicecoach.audio.wav_file import check_wav_file
 
     for i, data in enumerate((wav(TONE.tobytes(), rate=0), wav(b""), wav(TONE.tobytes() + b"\x01"))):
         (tmp_path / f"{i}.wav").write_bytes(data)

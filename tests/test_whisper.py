@@ -12,16 +12,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voicecoach.audio import AudioChunk, read_wav
-from voicecoach.content_errors import ContentError
-from voicecoach.intents import load_intent_table
-from voicecoach.listen import listen
-from voicecoach.recognizers import RecognizerError, load_vocabularies, make_recognizer
-from voicecoach.recognizers.whisper_engine import WhisperRecognizer, normalize_transcript, prompt_text
-from voicecoach.recognizers.whisper_mel import HOP, log_mel, mel_filters
-from voicecoach.recognizers.whisper_model import MODEL_FILES, packaged_model_dir, verify_weights
-from voicecoach.recognizers.whisper_settings import ContextSettings, load_whisper_settings
-from voicecoach.sources import split_chunk
+from voicecoach.audio.chunks import AudioChunk, read_wav
+from voicecoach.store.content_errors import ContentError
+from voicecoach.ears.intents import load_intent_table
+from voicecoach.ears.streaming import listen
+from voicecoach.ears.engines import RecognizerError, load_vocabularies, make_recognizer
+from voicecoach.ears.engines.whisper_engine import WhisperRecognizer, normalize_transcript, prompt_text
+from voicecoach.ears.engines.whisper_mel import HOP, log_mel, mel_filters
+from voicecoach.ears.engines.whisper_model import MODEL_FILES, packaged_model_dir, verify_weights
+from voicecoach.ears.engines.whisper_settings import ContextSettings, load_whisper_settings
+from voicecoach.audio.sources import split_chunk
 
 from speech_audio import noise, place, speech, tone
 
@@ -251,8 +251,8 @@ def test_human_clips_from_the_dev_sample(whisper, table, word, context, intent):
 
 # ------------------------------------------------------------------------------- read-back threshold
 def test_confirm_below_follows_the_engine_unless_configured():
-    from voicecoach.config import build_config
-    from voicecoach.content import load_content
+    from voicecoach.store.config import build_config
+    from voicecoach.store.content import load_content
 
     routine = load_content().routine
     assert build_config({}, routine, "c.toml").session.confirm_below == 0.4  # auto = whisper

@@ -10,16 +10,16 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from . import history_report, paths
-from .clock import RealClock, SimulatedClock
-from .config import AppConfig, ConfigError, build_config, merge, read_config_file, starting_volume, within
-from .content import Content, load_content, load_routine
-from .content_errors import ContentError
-from .journal import CSV_HEADER, Journal, JournalError
-from .runner import SessionRunner, TextSpeaker, transcript
-from .scenario import ScenarioError, ScriptedSource, load_scenario
-from .terminal import TerminalSource, TextConsole
-from .voices import check_voice
+from voicecoach.store import history_report, paths
+from voicecoach.clock import RealClock, SimulatedClock
+from voicecoach.store.config import AppConfig, ConfigError, build_config, merge, read_config_file, starting_volume, within
+from voicecoach.store.content import Content, load_content, load_routine
+from voicecoach.store.content_errors import ContentError
+from voicecoach.store.journal import CSV_HEADER, Journal, JournalError
+from voicecoach.coach.runner import SessionRunner, TextSpeaker, transcript
+from voicecoach.sim.scenario import ScenarioError, ScriptedSource, load_scenario
+from voicecoach.terminal import TerminalSource, TextConsole
+from voicecoach.voice.espeak_voices import check_voice
 
 log = logging.getLogger("voicecoach")
 
@@ -192,7 +192,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         source = TerminalSource(sys.stdin, clock, on_listen=console.prompt, barge_in=person)
         print("(type what you would say; Ctrl-D quits)" + ("" if args.now else "; say 'start' to begin"), flush=True)
     else:
-        from .voice import open_voice
+        from voicecoach.assemble import open_voice
 
         voice = open_voice(content, config, clock, tell_user=args.now,  # someone is waiting to hear
                            wait_for_devices_s=None if args.wait_for_devices else 0.0)
@@ -308,10 +308,10 @@ def _voice_demo(content: Content, config: AppConfig, scenario, journal: Journal,
     """The virtual bedside: real speech out, a synthesized user in a simulated room, real recognition."""
     import time
 
-    from .bedside import BedsideParts, run_bedside, save_outputs
-    from .tts import EspeakRenderer, VoiceSettings, default_renderer
-    from .tts_cache import TtsCache
-    from .voice import configured_recognizer
+    from voicecoach.sim.bedside import BedsideParts, run_bedside, save_outputs
+    from voicecoach.voice.renderers import EspeakRenderer, VoiceSettings, default_renderer
+    from voicecoach.voice.cache import TtsCache
+    from voicecoach.assemble import configured_recognizer
 
     started = time.perf_counter()
     recognizer = configured_recognizer(content, config, context="idle")
@@ -388,7 +388,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_say(args: argparse.Namespace) -> int:
-    from .say import say
+    from voicecoach.commands.say import say
 
     line = say(args.text, out=args.out, rate_wpm=args.rate, voice=args.voice, volume=args.volume, tts=args.tts,
                device=args.device)
@@ -398,7 +398,7 @@ def cmd_say(args: argparse.Namespace) -> int:
 
 
 def cmd_recognize(args: argparse.Namespace) -> int:
-    from .recognize import recognize_files
+    from voicecoach.commands.recognize import recognize_files
 
     if args.echo and (not args.stream or len(args.files) != 1):
         raise UsageError("--echo needs --stream and exactly one FILE")
@@ -410,8 +410,8 @@ def cmd_recognize(args: argparse.Namespace) -> int:
 
 
 def cmd_install_model(args: argparse.Namespace) -> int:
-    from .model_install import ModelSource, install_model
-    from .recognizers import DEFAULT_MODELS_DIR
+    from voicecoach.store.model_install import ModelSource, install_model
+    from voicecoach.ears.engines import DEFAULT_MODELS_DIR
 
     if args.url and not args.sha256:
         raise UsageError("--url needs --sha256: a model is never installed unchecked")
@@ -422,7 +422,7 @@ def cmd_install_model(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .check import run_check
+    from voicecoach.commands.check import run_check
 
     content, config = load_settings(args)
     for line in run_check(content, config, seconds=args.seconds):
@@ -431,7 +431,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_devices(args: argparse.Namespace) -> int:
-    from .speaker import list_devices
+    from voicecoach.voice.speaker import list_devices
 
     print(list_devices())
     return 0
@@ -449,14 +449,14 @@ COMMANDS = {"run": cmd_run, "demo": cmd_demo, "history": cmd_history, "say": cmd
 
 def _errors() -> tuple[type[BaseException], ...]:
     """The failures that are the user's to fix: reported in one line, never as a traceback."""
-    from .players import PlayerError
-    from .recognizers import RecognizerError
-    from .sources import AudioDeviceError
-    from .tts import TtsError
+    from voicecoach.audio.players import PlayerError
+    from voicecoach.ears.engines import RecognizerError
+    from voicecoach.audio.sources import AudioDeviceError
+    from voicecoach.voice.renderers import TtsError
 
-    from .audio import AudioFileError
-    from .model_install import ModelInstallError
-    from .say import SayError
+    from voicecoach.audio.chunks import AudioFileError
+    from voicecoach.store.model_install import ModelInstallError
+    from voicecoach.commands.say import SayError
 
     return (ContentError, ConfigError, ScenarioError, JournalError, UsageError, PlayerError, TtsError,
             RecognizerError, AudioDeviceError, AudioFileError, ModelInstallError, SayError)

@@ -8,9 +8,9 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import TextIO
 
-from .clock import Clock
-from .barge_in import NothingSaid, SpeechOnset
-from .runner import Line, Utterance
+from voicecoach.clock import Clock
+from voicecoach.ears.barge_in import NothingSaid, SpeechOnset
+from voicecoach.coach.runner import Line, Utterance
 
 log = logging.getLogger(__name__)
 

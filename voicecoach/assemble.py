@@ -1,0 +1,156 @@
+"""The real bedside: microphone, recognizer, echo handling and speaker, put together for `run`.
+
+Everything is opened before the first word is spoken, so a missing device or model is one
+clear error and nothing half-starts.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from voicecoach.audio.chunks import SAMPLE_RATE_HZ, AudioChunk
+from voicecoach.audio.devices import Backoff, open_with_backoff, rescan
+from voicecoach.clock import Clock
+from voicecoach.store.config import AppConfig
+from voicecoach.store.content import Content
+from voicecoach.ears.echo import EchoGate, SpeexEchoCanceller
+from voicecoach.ears.listener import Listener, ListenerSource
+from voicecoach.audio.players import PlayerError, SoundDevicePlayer, SoundDeviceSettings, import_sounddevice, played_window
+from voicecoach.ears.engines import make_recognizer, vocabularies_from_table
+from voicecoach.audio.sources import AudioDeviceError, MicrophoneSettings, MicrophoneSource
+from voicecoach.voice.speaker import Speaker, SpeakerSettings
+from voicecoach.voice.renderers import TtsError, VoiceSettings, default_renderer
+from voicecoach.voice.cache import TtsCache
+
+log = logging.getLogger(__name__)
+
+
+def device_choice(name: str) -> str | int | None:
+    """A configured or typed device: None for the default, an index, or part of a name."""
+    if not name:
+        return None
+    return int(name) if name.isdigit() else name
+
+
+def configured_recognizer(content: Content, config: AppConfig, *, context: str):
+    """The recognizer the config asks for ("auto": Vosk when a model is there), for the content's vocabulary."""
+    return make_recognizer(vocabularies_from_table(content.intents),
+                           engine=None if config.engine == "auto" else config.engine,
+                           vosk_model=config.vosk_model or None, context=context)
+
+
+class MicrophoneClock:
+    """Places microphone frames on the session clock, so they line up with what the speaker played."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self._offset_s: float | None = None
+
+    def start_s(self, frame: AudioChunk) -> float:
+        if self._offset_s is None:  # the first frame has only just been recorded
+            self._offset_s = self.clock.now() - frame.end_s
+        return frame.start_s + self._offset_s
+
+
+@dataclass
+class VoiceParts:
+    speaker: Speaker
+    source: ListenerSource
+    player: SoundDevicePlayer
+
+    def close(self) -> None:
+        self.player.close()
+
+
+NO_SOUND_CARD = ("no sound card found; type instead with `voicecoach run --text`, "
+                 "or hear a whole simulated session with `voicecoach demo`")
+
+
+def open_voice(content: Content, config: AppConfig, clock: Clock, *, tell_user: bool = False,
+               sounddevice_module=None, wait_for_devices_s: float | None = None) -> VoiceParts:
+    """Load the recognizer and the voice, then open the speaker and the microphone.
+
+    The sound devices are opened together and retried with back-off for the configured
+    time (a USB card may appear late, or be busy), with PortAudio rescanned between
+    attempts. When the microphone stays unavailable and `tell_user` is set (someone asked
+    for a session), the coach says so on the speaker before the error is raised.
+    `wait_for_devices_s` 0 (a person at a desk) tries once, and with no sound card at all
+    fails at once; the service waits (None: the configured time).
+    """
+    wait_s = config.wait_for_devices_s if wait_for_devices_s is None else wait_for_devices_s
+    sd = sounddevice_module or import_sounddevice()
+    if wait_s == 0 and not _any_device(sd):
+        raise AudioDeviceError(NO_SOUND_CARD)  # before the recognizer loads: nothing half-starts
+    recognizer = configured_recognizer(content, config, context="idle")
+    renderer, cache = default_renderer("auto"), TtsCache()
+    voice = VoiceSettings(voice=config.voice, rate_wpm=config.session.rate_wpm)
+    cache.prerender(renderer, _common_lines(content), voice)
+    output = SoundDeviceSettings(device=device_choice(config.output_device))
+    microphone = MicrophoneSettings(device=device_choice(config.input_device))
+
+    def open_devices() -> tuple[SoundDevicePlayer, Iterator[AudioChunk]]:
+        player = SoundDevicePlayer(output, clock=clock, sounddevice_module=sd)
+        try:
+            frames = iter(MicrophoneSource(microphone, sounddevice_module=sd))
+            first = next(frames)  # opens the device now: a missing microphone fails before a word is said
+        except BaseException:
+            player.close()
+            raise
+        return player, itertools.chain([first], frames)
+
+    def speaker_on(player: SoundDevicePlayer) -> Speaker:
+        return Speaker(renderer, player, cache, SpeakerSettings(voice=voice, volume=config.session.volume))
+
+    try:
+        player, frames = open_with_backoff(
+            open_devices, retry_on=(AudioDeviceError, PlayerError), clock=clock,
+            backoff=Backoff(give_up_after_s=wait_s), before_retry=lambda: rescan(sd))
+    except AudioDeviceError:  # the microphone: the speaker may still work
+        if tell_user:
+            _say_and_wait(content.phrases.say("no_microphone"), lambda: speaker_on(
+                SoundDevicePlayer(output, clock=clock, sounddevice_module=sd)), clock)
+        raise
+    speaker = speaker_on(player)
+    placement = MicrophoneClock(clock)
+
+    def reference(frame: AudioChunk) -> np.ndarray:
+        return played_window(player.played(), placement.start_s(frame), len(frame.samples), SAMPLE_RATE_HZ)
+
+    listener = Listener(recognizer, content.intents, echo_canceller=SpeexEchoCanceller(SAMPLE_RATE_HZ),
+                        echo_gate=EchoGate())
+    source = ListenerSource(frames, listener, clock, reference=reference)
+    return VoiceParts(speaker, source, player)
+
+
+def _any_device(sd) -> bool:
+    try:
+        return len(sd.query_devices()) > 0
+    except Exception:  # PortAudio could not even list devices: there are none to open
+        return False
+
+
+def _say_and_wait(line: str, open_speaker: Callable[[], Speaker], clock: Clock, *, longest_s: float = 15.0) -> None:
+    """Say one line on a speaker opened for it, if it opens, and wait until it is said."""
+    try:
+        speaker = open_speaker()
+    except PlayerError as exc:
+        log.warning("could not say %r either: %s", line, exc)
+        return
+    try:
+        speaker.say(line)
+        speaker.wait_until_said(clock, longest_s)
+    except (PlayerError, TtsError) as exc:  # the caller's error (no microphone) is the one to report
+        log.warning("could not say %r either: %s", line, exc)
+    finally:
+        speaker.player.close()
+
+
+def _common_lines(content: Content) -> list[str]:
+    """Lines worth rendering before the first session, so they start at once."""
+    keys = ("stop_ack", "stop_menu", "pause_ack", "resume_ack", "pain_release", "pain_question", "start")
+    return [content.phrases.say(k) for k in keys] + [q.ask[0] for q in content.screening.questions]

@@ -1,0 +1,1 @@
+"""What the smaller CLI commands do: say, check, recognize."""

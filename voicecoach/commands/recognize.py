@@ -1,0 +1,69 @@
+"""`voicecoach recognize`: what the coach hears in WAV files, whole or as a live stream."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from voicecoach.audio.chunks import SAMPLE_RATE_HZ, read_wav
+from voicecoach.audio.wav_file import check_wav_file
+from voicecoach.ears.echo import EchoGate, SpeexEchoCanceller
+from voicecoach.ears.intents import IntentTable
+from voicecoach.ears.listener import UNCLEAR_TEXT, Listener
+from voicecoach.ears.engines import make_recognizer, vocabularies_from_table
+from voicecoach.audio.sources import FileSource
+
+
+def recognize_files(table: IntentTable, files: list[Path], *, engine: str | None, context: str, as_json: bool,
+                    stream: bool, echo: Path | None = None) -> Iterator[str]:
+    """One line per file (JSON or readable); the model is loaded once for all of them."""
+    for path in [*files, *([echo] if echo else [])]:  # a bad file is refused before the model loads
+        check_wav_file(path)
+    recognizer = make_recognizer(vocabularies_from_table(table), engine=engine, context=context)
+    for path in files:
+        if stream:
+            yield _stream(table, recognizer, path, context, as_json, echo)
+        else:
+            yield _whole(table, recognizer, path, context, as_json)
+
+
+def _whole(table, recognizer, path: Path, context: str, as_json: bool) -> str:
+    recognizer.set_context(context)
+    hypothesis = recognizer.decode(read_wav(path, SAMPLE_RATE_HZ))
+    intent = table.parse(hypothesis.text, context) if hypothesis.text else None
+    if intent is None and hypothesis.heard_other:
+        intent = table.parse(UNCLEAR_TEXT, context)
+    record = {"file": str(path), "text": hypothesis.text, "intent": intent.name if intent else None,
+              "value": intent.value if intent else None, "confidence": round(float(hypothesis.confidence), 3)}
+    if as_json:
+        return json.dumps(record)
+    heard = record["intent"] or "nothing"
+    value = f" {record['value']}" if record["value"] is not None else ""
+    return f"{path}: {heard}{value}  ({hypothesis.text or '-'}, confidence {record['confidence']:.2f})"
+
+
+def _stream(table, recognizer, path: Path, context: str, as_json: bool, echo: Path | None) -> str:
+    reference = read_wav(echo, SAMPLE_RATE_HZ).samples if echo else None
+    listener = Listener(recognizer, table, echo_canceller=SpeexEchoCanceller() if echo else None,
+                        echo_gate=EchoGate() if echo else None)
+    listener.set_context(context)
+    events = []
+    for frame in FileSource(path, frame_samples=320):
+        ref = None
+        if reference is not None:
+            first = int(round(frame.start_s * SAMPLE_RATE_HZ))
+            ref = np.zeros(len(frame.samples), dtype=np.int16)
+            piece = reference[first:first + len(frame.samples)]
+            ref[:len(piece)] = piece
+        for heard in listener.process(frame, ref):
+            intent = table.parse(heard.text, context)
+            if intent is not None:
+                events.append({"intent": intent.name, "value": intent.value, "text": heard.text,
+                               "at": round(heard.at_s, 2)})
+    if as_json:
+        return json.dumps({"file": str(path), "events": events})
+    found = ", ".join(f"{e['intent']} at {e['at']:.2f} s" for e in events) or "nothing"
+    return f"{path}: {found}"

@@ -1,0 +1,1 @@
+"""Hearing the user: voice activity, echo handling, barge-in, the listener, the engines, intents."""

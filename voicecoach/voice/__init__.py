@@ -1,0 +1,1 @@
+"""The coach's voice: renderers, the speech cache, the speaker."""
