@@ -47,12 +47,13 @@ from voicecoach.store.config import ENGINE_CONFIRM_BELOW  # noqa: E402
 from voicecoach.clock import SimulatedClock  # noqa: E402
 from voicecoach.store.content import load_content  # noqa: E402
 from voicecoach.sim.echo_replay import replay_narration  # noqa: E402
-from voicecoach.ears.listener import ListenerSettings  # noqa: E402
+from voicecoach.settings import ListenerSettings  # noqa: E402
 from voicecoach.ears.engines import make_recognizer, vocabularies_from_table  # noqa: E402
 from voicecoach.sim.room import RoomSettings  # noqa: E402
 from voicecoach.coach.runner import SessionRunner, TextSpeaker  # noqa: E402
 from voicecoach.sim.scenario import Cue, Scenario, ScriptedSource, UserVoice, load_scenario  # noqa: E402
-from voicecoach.coach.session import History, SessionSettings  # noqa: E402
+from voicecoach.settings import SessionSettings
+from voicecoach.types import History  # noqa: E402
 from voicecoach.stats import rate  # noqa: E402
 from voicecoach.voice.renderers import EspeakRenderer  # noqa: E402
 from voicecoach.voice.cache import TtsCache  # noqa: E402

@@ -8,9 +8,11 @@ from voicecoach.types import End
 from voicecoach.clock import SimulatedClock
 from voicecoach.store.content import Content
 from voicecoach.store.journal import Journal
-from voicecoach.coach.runner import Line, SessionRunner, TextSpeaker, transcript
+from voicecoach.coach.runner import SessionRunner, TextSpeaker, transcript
+from voicecoach.types import Line
 from voicecoach.sim.scenario import Cue, ScriptedSource
-from voicecoach.coach.session import History, SessionSettings
+from voicecoach.settings import SessionSettings
+from voicecoach.types import History
 
 EXERCISE_KEYS = ("position:", "move:", "hold:", "release:", "intro:")
 
@@ -48,7 +50,7 @@ def run_script(content: Content, cues: list[Cue], *, history: History | None = N
                settings: SessionSettings | None = None, journal: Journal | None = None,
                start_now: bool = True) -> Result:
     clock = SimulatedClock()
-    runner = SessionRunner(content, clock=clock, speaker=TextSpeaker(), source=ScriptedSource(cues, clock),
+    runner = SessionRunner(content, clock=clock, speaker=TextSpeaker(), source=ScriptedSource(cues, clock, table=content.intents),
                            settings=settings, journal=journal,
                            history=history if journal is None else None)
     outcome = runner.run(start_now=start_now)

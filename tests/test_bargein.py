@@ -13,15 +13,16 @@ import numpy as np
 import pytest
 
 from voicecoach.audio.chunks import AudioChunk, write_wav
-from voicecoach.ears.barge_in import NothingSaid, SpeechOnset
+from voicecoach.types import Intent, NothingSaid, SpeechOnset
 from voicecoach.sim.bedside import BedsideParts, run_bedside, speech_start_s
 from voicecoach.clock import SimulatedClock
 from voicecoach.ears.listener import UNCLEAR_TEXT, Listener
 from voicecoach.ears.engines import make_recognizer, vocabularies_from_table
 from voicecoach.sim.room import RoomSettings
-from voicecoach.coach.runner import SessionRunner, TextSpeaker, Utterance
+from voicecoach.coach.runner import SessionRunner, TextSpeaker
+from voicecoach.types import Utterance
 from voicecoach.sim.scenario import Cue, Scenario, UserVoice
-from voicecoach.coach.session import History
+from voicecoach.types import History
 from voicecoach.audio.sources import split_chunk
 from voicecoach.voice.renderers import EspeakRenderer
 from voicecoach.voice.cache import TtsCache
@@ -87,7 +88,7 @@ def test_an_onset_silences_the_coach_and_no_words_bring_back_the_cut_lines(conte
 
 
 def test_words_after_an_onset_are_acted_on_and_the_cut_line_is_not_said_again(content):
-    events = [("question:", "start", 1.0, SpeechOnset), ("question:", "start", 1.5, lambda t: Utterance("no", t))]
+    events = [("question:", "start", 1.0, SpeechOnset), ("question:", "start", 1.5, lambda t: Utterance("no", t, Intent("no", text="no")))]
     timeline = run_events(content, events)
     cut = next(l for l in timeline if l.note == "cut off")
     assert cut.key.startswith("question:")  # the answer was spoken over the question

@@ -9,7 +9,7 @@ from voicecoach.store.journal import Journal
 from voicecoach.ears.engines import make_recognizer, vocabularies_from_table
 from voicecoach.sim.room import RoomSettings
 from voicecoach.sim.scenario import Cue, Scenario, UserVoice, load_scenario, with_reply
-from voicecoach.coach.session import History
+from voicecoach.types import History
 from voicecoach.voice.renderers import EspeakRenderer
 from voicecoach.voice.cache import TtsCache
 

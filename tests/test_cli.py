@@ -103,10 +103,10 @@ def test_history_lists_exports_and_deletes(capsys, monkeypatch):
     (["--hold", "somersault=20"], None, "--hold: no such exercise 'somersault'"),
     (["--rate", "500"], None, "--rate: must be between 110 and 200"),
     ([], "[session]\nanswer_wait_s = 'soon'\n", "session.answer_wait_s: must be a number"),
-    ([], "[session]\nhold_seconds = 3\n", "session: unknown key 'hold_seconds' (did you mean 'hold_s'?)"),
+    ([], "[session]\nhold_seconds = 3\n", "session: unknown key 'hold_seconds' (did you mean 'hold_s"),
     ([], "[recognizer]\nengine = 'kaldi'\n", "recognizer.engine: must be one of auto, whisper, vosk, pocketsphinx"),
     ([], "this is = not toml [", "not valid TOML"),
-    ([], "[speakers]\nx = 1\n", "unknown key 'speakers' (known: audio, recognizer, session, voice)"),
+    ([], "[speakers]\nx = 1\n", "unknown key 'speakers' (known: audio, listening, recognizer, session, voice)"),
 ])
 def test_bad_settings_are_one_clear_line_and_nothing_starts(tmp_path, args, config, message):
     extra = []

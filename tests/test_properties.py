@@ -6,8 +6,10 @@ from hypothesis import strategies as st
 
 from voicecoach.types import Say
 from voicecoach.store.content import load_content
-from voicecoach.ears.intents import INTENT_NAMES, Intent
-from voicecoach.coach.session import History, Session, State
+from voicecoach.ears.intents import INTENT_NAMES
+from voicecoach.types import Intent
+from voicecoach.coach.session import Session, State
+from voicecoach.types import History
 
 CONTENT = load_content()
 EXERCISE_KEYS = ("position:", "move:", "hold:", "release:", "intro:")

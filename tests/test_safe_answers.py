@@ -10,7 +10,7 @@ from voicecoach.store.content import load_content, load_routine
 from voicecoach.store.content_errors import ContentError
 from voicecoach.store.journal import Journal
 from voicecoach.sim.scenario import Cue
-from voicecoach.coach.session import History
+from voicecoach.types import History
 from driver import answers, run_script
 
 ONE_CLEAR_NO = [Cue("no", after="question:")]

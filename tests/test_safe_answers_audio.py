@@ -10,7 +10,8 @@ from voicecoach.types import Say
 from voicecoach.store.config import build_config
 from voicecoach.ears.intents import load_intent_table
 from voicecoach.ears.engines import load_vocabularies, make_recognizer
-from voicecoach.coach.session import History, Session, State
+from voicecoach.coach.session import Session, State
+from voicecoach.types import History
 
 from speech_audio import speech
 

@@ -5,9 +5,11 @@ import time
 import pytest
 
 from voicecoach.types import End, Listen, Say, SetVoice
-from voicecoach.ears.intents import Intent
+from voicecoach.types import Intent
 from voicecoach.sim.scenario import Cue
-from voicecoach.coach.session import History, Session, SessionSettings, State
+from voicecoach.coach.session import Session, State
+from voicecoach.settings import SessionSettings
+from voicecoach.types import History
 from driver import answers, run_script
 
 RETURNING = History(first_use=False, full_screening_due=False)

@@ -4,9 +4,10 @@ count from what the user has seen, typing over the coach interrupts it, a prompt
 import io
 import time
 
-from voicecoach.ears.barge_in import NothingSaid, SpeechOnset
+from voicecoach.types import NothingSaid, SpeechOnset
 from voicecoach.clock import RealClock, SimulatedClock
-from voicecoach.coach.runner import SessionRunner, Utterance
+from voicecoach.coach.runner import SessionRunner
+from voicecoach.types import Utterance
 from voicecoach.sim.scenario import Cue, ScriptedSource
 from voicecoach.terminal import TerminalSource, TextConsole
 from driver import answers

@@ -7,7 +7,8 @@ import pytest
 
 from voicecoach.audio.chunks import AudioChunk
 from voicecoach.audio.sources import split_chunk
-from voicecoach.ears.vad import EnergyVad, VadSettings, utterances
+from voicecoach.ears.vad import EnergyVad, utterances
+from voicecoach.settings import VadSettings
 
 from speech_audio import noise, place, speech, tone
 

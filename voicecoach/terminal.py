@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TextIO
 
 from voicecoach.clock import Clock
-from voicecoach.ears.barge_in import NothingSaid, SpeechOnset
-from voicecoach.coach.runner import Line, Utterance
+from voicecoach.ears.intents import IntentTable, packaged_intent_table
+from voicecoach.types import Heard, Line, NothingSaid, SpeechOnset, Utterance
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +30,9 @@ class TerminalSource:
     """Reads lines from a text stream on a background thread; end of input ends the run."""
 
     def __init__(self, stream: TextIO, clock: Clock, *, on_listen: Callable[[], None] | None = None,
-                 barge_in: bool = False) -> None:
+                 barge_in: bool = False, table: IntentTable | None = None) -> None:
         self.clock = clock
+        self.table = table or packaged_intent_table()  # typed lines are parsed here, once
         self.on_listen = on_listen  # shows a prompt while the session listens
         self.barge_in = barge_in  # report each typed line as speech onset first (an empty one: nothing said)
         self._typed: str | None = None
@@ -52,11 +53,10 @@ class TerminalSource:
     def finished(self) -> bool:
         return self._ended
 
-    def wait(self, deadline_s: float | None, timeline: list[Line],
-             context: str = "") -> Utterance | SpeechOnset | NothingSaid | None:
+    def wait(self, deadline_s: float | None, timeline: Sequence[Line], context: str = "idle") -> Heard | None:
         if self._typed is not None:  # the words of the line whose typing was just reported
             text, self._typed = self._typed, None
-            return Utterance(text, self.clock.now()) if text.strip() else NothingSaid(self.clock.now())
+            return self._utterance(text, context) if text.strip() else NothingSaid(self.clock.now())
         if self._ended:
             return None
         if self.on_listen is not None:
@@ -72,7 +72,10 @@ class TerminalSource:
         if self.barge_in:  # typing over the coach interrupts it, as speaking over it does
             self._typed = text
             return SpeechOnset(self.clock.now())
-        return Utterance(text, self.clock.now())
+        return self._utterance(text, context)
+
+    def _utterance(self, text: str, context: str) -> Utterance:
+        return Utterance(text, self.clock.now(), self.table.parse(text, context or "idle"))
 
 
 class TextConsole:

@@ -8,40 +8,22 @@ session runs in real time or as fast as the machine allows.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import Callable, Protocol
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
-from voicecoach.types import End, Listen, Record, Say, SetVoice, StopSpeaking
-from voicecoach.ears.barge_in import ONSET_CONTEXTS, BargeInEvent, CutLines, NothingSaid, SpeechOnset
 from voicecoach.clock import Clock
+from voicecoach.coach.session import Session
+from voicecoach.ears.intents import START_AMID_WORDS, normalize
+from voicecoach.ears.listener import ONSET_CONTEXTS
+from voicecoach.settings import SessionSettings
 from voicecoach.store.content import Content
-from voicecoach.ears.intents import START_AMID_WORDS, Intent, normalize
 from voicecoach.store.journal import Journal, JournalError
-from voicecoach.coach.session import History, Session, SessionSettings
+from voicecoach.types import (
+    Action, BargeInEvent, End, Heard, History, Intent, Line, Listen, NothingSaid, Record, Say, SetVoice,
+    SpeechOnset, StopSpeaking, Timeline, Utterance,
+)
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Line:
-    """One line on the session's timeline, spoken by the coach or the user."""
-
-    who: str  # "coach" or "you"
-    text: str
-    start_s: float  # clock seconds
-    end_s: float
-    key: str = ""  # the phrase key, for the coach's lines
-    note: str = ""  # the intent heard, or "cut off"
-    dropped: bool = False  # queued but silenced before it began
-
-
-@dataclass(frozen=True)
-class Utterance:
-    """Something the user said, as the recognizer (or the keyboard) delivered it."""
-
-    text: str
-    at_s: float  # clock seconds when it was complete
-    confidence: float = 1.0
 
 
 class Speaker(Protocol):
@@ -57,13 +39,13 @@ class Speaker(Protocol):
 class InputSource(Protocol):
     """Where the user's words come from: the keyboard, a script, or a recognizer."""
 
-    def wait(self, deadline_s: float | None, timeline: list[Line], context: str) -> Utterance | BargeInEvent | None:
+    def wait(self, deadline_s: float | None, timeline: Sequence[Line], context: str) -> Heard | None:
         """The next utterance before `deadline_s` (clock seconds; None: no limit), or None.
-        A source that hears speech start may also return a barge-in event (see barge_in.py).
+        The utterance comes parsed in `context`, the recognition context the session listens
+        in. A source that hears speech start may also return a barge-in event.
 
-        `timeline` is what has been said and queued so far; `context` is the recognition
-        context the session listens in. Returns None at the deadline, or at once when no
-        more input can ever come (check `finished`)."""
+        `timeline` is what has been said and queued so far (read only). Returns None at the
+        deadline, or at once when no more input can ever come (check `finished`)."""
 
     @property
     def finished(self) -> bool: ...
@@ -105,7 +87,7 @@ class SessionRunner:
         self.fixed_history = history
         self.on_line = on_line  # called with each line and the session start time, as it is queued
         self.accepts_start = accepts_start  # False during quiet hours: the start phrase is ignored
-        self.timeline: list[Line] = []
+        self.timeline = Timeline()
         self.session_start_s = clock.now()
         self._speaking_until_s = clock.now()
         self._session_id: int | None = None
@@ -139,8 +121,13 @@ class SessionRunner:
                 self._session_id = None
                 return session.outcome
             deadline = self._deadline(listen)
-            heard = self.source.wait(deadline, self.timeline, session.context or "idle")
-            if isinstance(heard, (SpeechOnset, NothingSaid)):
+            try:
+                heard = self.source.wait(deadline, self.timeline, session.context or "idle")
+            except Exception:  # a source that parses what it heard may fail too: end safely
+                log.exception("internal error while listening")
+                actions = session.abort("internal error", self.clock.now(), say_key="internal_error")
+                continue
+            if isinstance(heard, SpeechOnset | NothingSaid):
                 actions = self._barge_in(heard, session)
                 continue
             self._cut.forget()
@@ -151,7 +138,7 @@ class SessionRunner:
                         return self._input_gone(session, now)
                     actions = session.timeout(now)
                     continue
-                intent = self.content.intents.parse(heard.text, session.context or "idle")
+                intent = heard.intent
                 if intent is None:  # nothing said after all: keep waiting for the same deadline
                     actions = []
                     continue
@@ -271,19 +258,22 @@ class SessionRunner:
             self._speech_failed, duration = True, 0.0
         line = Line("coach", action.text, start, start + duration, key=action.key)
         self._speaking_until_s = line.end_s
-        self.timeline.append(line)
+        self.timeline.add(line)
         if self.on_line:
             self.on_line(line, self.session_start_s)
 
-    def _barge_in(self, event: BargeInEvent, session: Session) -> list[Say]:
-        """Speech began over the coach: silence it at once, before anything is recognized.
-        If that speech ends without words (a cough), the cut lines are said again."""
+    def _barge_in(self, event: BargeInEvent, session: Session) -> list[Action]:
+        """Barge-in: speech began over the coach (`SpeechOnset`), so it falls silent at once,
+        before anything is recognized. If that speech ends without words to act on (a cough, a
+        bump: `NothingSaid`), the cut line is said again from its start, with the lines queued
+        after it. Words that were heard go to the session as usual. The session knows nothing of
+        this: it stays pure."""
         if isinstance(event, NothingSaid):
             return self._cut.take()
         now = self.clock.now()
         if session.context not in ONSET_CONTEXTS or self._speaking_until_s <= now:
             return []  # the coach is silent already (or waiting for a start phrase): nothing to cut
-        talking = [l for l in self.timeline if l.who == "coach" and not l.dropped and l.end_s > now]
+        talking = self.timeline.coach_speaking(now)
         self._stop_speaking()
         log.info("speech onset at %.2f s: coach silenced", event.at_s)
         self._cut.remember([Say(l.text, l.key) for l in talking])
@@ -292,19 +282,13 @@ class SessionRunner:
     def _stop_speaking(self) -> None:
         now = self.clock.now()
         self.speaker.stop()
-        for line in self.timeline:
-            if line.who != "coach" or line.end_s <= now or line.dropped:
-                continue
-            if line.start_s >= now:
-                line.dropped = True
-            else:
-                line.end_s, line.note = now, "cut off"
+        self.timeline.silence(now)
         self._speaking_until_s = min(self._speaking_until_s, now)
 
     def _user_line(self, heard: Utterance, intent: Intent) -> None:
         note = intent.name + (f" {intent.value}" if intent.value is not None else "")
         line = Line("you", heard.text, heard.at_s, heard.at_s, note=note)
-        self.timeline.append(line)
+        self.timeline.add(line)
         if self.on_line:
             self.on_line(line, self.session_start_s)
 
@@ -327,10 +311,30 @@ def format_line(line: Line, origin_s: float) -> str:
     return f"[{stamp}] {who}: {line.text}{note}"
 
 
-def transcript(timeline: list[Line], origin_s: float) -> list[str]:
+def transcript(timeline: Sequence[Line], origin_s: float) -> list[str]:
     """The spoken timeline in time order, without the lines silenced before they began."""
     spoken = sorted((line for line in timeline if not line.dropped), key=lambda l: (l.start_s, l.who == "coach"))
     return [format_line(line, origin_s) for line in spoken]
 
 
 
+
+
+class CutLines:
+    """The coach's lines silenced by an onset, to say again if the user said nothing after all."""
+
+    def __init__(self) -> None:
+        self._lines: list[Action] = []
+
+    def remember(self, lines: list[Say]) -> None:
+        """These lines (the cut one first, then those queued behind it) were just silenced."""
+        self._lines = list(lines)
+
+    def forget(self) -> None:
+        """The user was heard (or the wait ended): the session decides what comes next."""
+        self._lines = []
+
+    def take(self) -> list[Action]:
+        """The lines to say again, once; empty when nothing was cut."""
+        lines, self._lines = self._lines, []
+        return lines

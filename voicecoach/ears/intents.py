@@ -9,6 +9,7 @@ plain "no" is a no.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -18,6 +19,7 @@ from voicecoach.ears.answers import KINDS as ANSWER_KINDS
 from voicecoach.ears.answers import AnswerRules
 from voicecoach.store.content_errors import ContentError
 from voicecoach.store.toml_input import InputError, check_keys, parse_toml, read_toml, short, unknown_key
+from voicecoach.types import Intent
 
 INTENT_NAMES = (
     "stop", "pain", "pause", "resume", "next", "repeat", "slower", "faster", "louder", "quieter",
@@ -30,17 +32,6 @@ CONTEXTS = ("idle", "yesno", "rating", "exercise")
 # (a misheard "good" of "good morning coach"); in radio sentences, 3-14 (scripts/bench_device.py).
 START_AMID_WORDS = 2
 UNCLEAR = "unclear"
-
-
-@dataclass(frozen=True)
-class Intent:
-    """What the user meant: a PRODUCT.md §2 intent name, its number value, and the words heard."""
-
-    name: str
-    value: int | None = None
-    text: str = ""
-    words: tuple[str, ...] = ()  # the normalized phrase that matched, when one did
-    plain: bool = True  # an answer of yes (or no) words and fillers only, nothing else said
 
 
 def normalize(text: str) -> list[str]:
@@ -155,6 +146,12 @@ class IntentTable:
         if len(values) != 1:  # "five or six"
             return Intent(UNCLEAR, None, text)
         return found[0]
+
+
+@functools.cache
+def packaged_intent_table() -> IntentTable:
+    """The packaged intent table, loaded once (what text sources parse with by default)."""
+    return load_intent_table()
 
 
 def load_intent_table(path: str | Path | None = None) -> IntentTable:

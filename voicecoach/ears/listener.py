@@ -12,38 +12,26 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
 from voicecoach.audio.chunks import AudioChunk
-from voicecoach.ears.barge_in import ONSET_CONTEXTS, BargeInEvent, NothingSaid, SpeechOnset
 from voicecoach.clock import Clock
 from voicecoach.ears.echo import EchoCanceller, EchoGate
-from voicecoach.ears.intents import START_AMID_WORDS, IntentTable, normalize
 from voicecoach.ears.engines.base import Hypothesis, Recognizer
-from voicecoach.coach.runner import Line, Utterance
+from voicecoach.ears.intents import START_AMID_WORDS, IntentTable, normalize
 from voicecoach.ears.streaming import StreamingRecognition
-from voicecoach.ears.vad import VadSettings, level_db
+from voicecoach.ears.vad import level_db
 from voicecoach.ears.voicing import is_voiced
+from voicecoach.settings import ListenerSettings
+from voicecoach.types import BargeInEvent, Line, NothingSaid, SpeechOnset, Utterance
 
 log = logging.getLogger(__name__)
 
 UNCLEAR_TEXT = "<unclear>"  # speech that was heard but is no command word: parses as "unclear"
 EARLY_INTENTS = ("stop",)  # acted on from a partial result (a partial "ow" was too often a guess)
-
-
-@dataclass(frozen=True)
-class ListenerSettings:
-    vad: VadSettings = VadSettings()
-    echo_margin_s: float = 0.5  # an utterance this close to the coach's speech may be its echo
-    # Loud time, after the end-pointer has opened, before an onset is reported (the end-pointer
-    # itself needs 60 ms). Measured in scripts/bench_bargein.py: see docs/benchmarks.md, "Barge-in".
-    onset_confirm_s: float = 0.0
-    # Speech the recognizer could not place counts as words (unclear) only with this much voicing;
-    # a cough or a bump has none (scripts/bench_bargein.py, tests/test_bargein.py).
-    min_voiced_s: float = 0.02
+ONSET_CONTEXTS = ("exercise", "yesno", "rating")  # while waiting for a start phrase, nothing is cut
 
 
 class Listener:
@@ -142,7 +130,7 @@ class Listener:
         if intent is None or intent.name not in EARLY_INTENTS or intent.name == self._early:
             return []
         self._early = intent.name
-        return [Utterance(hypothesis.text, at_s, hypothesis.confidence)]
+        return [Utterance(hypothesis.text, at_s, intent, hypothesis.confidence)]
 
     def _final(self, final: Hypothesis, at_s: float) -> list[Utterance]:
         if final.text and self.context == "idle" and final.other_words > START_AMID_WORDS:
@@ -153,12 +141,12 @@ class Listener:
             if self._early and intent is not None and not upgrade and \
                     (intent.name == self._early or intent.name not in EARLY_INTENTS):
                 return []  # already acted on: do not act twice, nor undo a stop with a later guess
-            return [Utterance(final.text, at_s, final.confidence)]
+            return [Utterance(final.text, at_s, intent, final.confidence)]
         if self._early:
             return []
         voiced, self._voiced_s = self._voiced_s, 0.0
         if final.heard_other and voiced >= self.settings.min_voiced_s - 1e-9:
-            return [Utterance(UNCLEAR_TEXT, at_s, 0.0)]
+            return [Utterance(UNCLEAR_TEXT, at_s, self.table.parse(UNCLEAR_TEXT, self.context), 0.0)]
         return []  # nothing, or no voice in it (a cough, a bump): no words
 
 
@@ -172,7 +160,7 @@ class ListenerSource:
 
     def __init__(self, frames: Iterator[AudioChunk], listener: Listener, clock: Clock, *,
                  reference: Callable[[AudioChunk], np.ndarray] | None = None,
-                 before_frame: Callable[[list[Line]], None] | None = None, echo_guard: bool = True,
+                 before_frame: Callable[[Sequence[Line]], None] | None = None, echo_guard: bool = True,
                  barge_in: bool = True) -> None:
         self.frames = frames
         self.listener = listener
@@ -191,7 +179,7 @@ class ListenerSource:
     def finished(self) -> bool:
         return self._finished
 
-    def wait(self, deadline_s: float | None, timeline: list[Line],
+    def wait(self, deadline_s: float | None, timeline: Sequence[Line],
              context: str = "idle") -> Utterance | BargeInEvent | None:
         self.listener.set_context(context)
         while True:
@@ -228,14 +216,14 @@ class ListenerSource:
                 self._queue.append(NothingSaid(frame.end_s))
                 self._awaiting_words = False
 
-    def _echo_of_coach(self, heard: Utterance, timeline: list[Line]) -> str:
+    def _echo_of_coach(self, heard: Utterance, timeline: Sequence[Line]) -> str:
         """Why `heard` is taken for the coach's own voice, or "" when it is the user's."""
         margin = self.listener.settings.echo_margin_s
         speaking = [l for l in timeline if l.who == "coach" and not l.dropped
                     and l.start_s - margin <= heard.at_s <= l.end_s + margin]
         if not speaking:
             return ""
-        intent = self.listener.table.parse(heard.text, self.listener.context)
+        intent = heard.intent
         if (intent is None or intent.name == "unclear") and self.listener.context != "exercise":
             # In an exercise, unclear speech over the coach may be a "stop" the recognizer
             # missed: it goes through, and the session pauses and asks.

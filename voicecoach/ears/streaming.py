@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from voicecoach.audio.chunks import AudioChunk
 from voicecoach.ears.engines.base import Hypothesis, Recognizer
-from voicecoach.ears.vad import EnergyVad, VadEvent, VadSettings
+from voicecoach.ears.vad import EnergyVad, VadEvent
+from voicecoach.settings import VadSettings
 
 
 @dataclass(frozen=True)

@@ -17,22 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from voicecoach.audio.chunks import AudioChunk
+from voicecoach.settings import VadSettings
 
 FRAME_S = 0.010  # analysis frame, seconds
-
-
-@dataclass(frozen=True)
-class VadSettings:
-    """End-pointing knobs; levels in dB relative to full scale (dBFS), times in seconds."""
-
-    threshold_db: float = 10.0  # a loud frame is this far above the noise floor
-    min_level_db: float = -55.0  # never call anything quieter than this speech
-    initial_floor_db: float = -60.0  # assumed before a full window has been heard
-    floor_window_s: float = 2.0  # the floor is the quietest frame level in this window
-    start_s: float = 0.06  # loud time needed to open a segment
-    end_silence_s: float = 0.35  # quiet time that closes a segment
-    preroll_s: float = 0.25  # audio kept from before the start
-    max_utterance_s: float = 8.0  # force a cut (steady noise must not hold the mic open)
 
 
 @dataclass(frozen=True)

@@ -20,13 +20,16 @@ from voicecoach.clock import SimulatedClock
 from voicecoach.store.content import Content
 from voicecoach.ears.echo import EchoGate, SpeexEchoCanceller
 from voicecoach.store.journal import Journal
-from voicecoach.ears.listener import Listener, ListenerSettings, ListenerSource
+from voicecoach.ears.listener import Listener, ListenerSource
+from voicecoach.settings import ListenerSettings
 from voicecoach.audio.players import WavTimelinePlayer
 from voicecoach.ears.engines.base import Recognizer
 from voicecoach.sim.room import VirtualMicrophone
-from voicecoach.coach.runner import Line, SessionRunner, Utterance, transcript
+from voicecoach.coach.runner import SessionRunner, transcript
+from voicecoach.types import Line, Utterance
 from voicecoach.sim.scenario import Cue, CueSchedule, Scenario, UserVoice
-from voicecoach.coach.session import History, SessionSettings
+from voicecoach.settings import SessionSettings
+from voicecoach.types import History
 from voicecoach.voice.speaker import Speaker, SpeakerSettings
 from voicecoach.voice.renderers import Renderer, VoiceSettings
 from voicecoach.voice.cache import TtsCache

@@ -15,11 +15,12 @@ from voicecoach.audio.chunks import SAMPLE_RATE_HZ
 from voicecoach.clock import SimulatedClock
 from voicecoach.store.content import Content
 from voicecoach.ears.echo import EchoGate, SpeexEchoCanceller
-from voicecoach.ears.listener import Listener, ListenerSettings
+from voicecoach.ears.listener import Listener
+from voicecoach.settings import ListenerSettings
 from voicecoach.audio.players import WavTimelinePlayer
 from voicecoach.ears.engines.base import Recognizer
 from voicecoach.sim.room import RoomSettings, VirtualMicrophone
-from voicecoach.coach.runner import Utterance
+from voicecoach.types import Utterance
 from voicecoach.voice.speaker import Speaker, SpeakerSettings
 from voicecoach.voice.renderers import Renderer
 from voicecoach.voice.cache import TtsCache

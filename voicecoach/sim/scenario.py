@@ -11,12 +11,14 @@ second `at_s`. `repeat` says the same entry that many times (one per matching li
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
 from voicecoach.clock import Clock
 from voicecoach.sim.room import RoomSettings
-from voicecoach.coach.runner import Line, Utterance
+from voicecoach.ears.intents import IntentTable, packaged_intent_table
+from voicecoach.types import Line, Utterance
 from voicecoach.audio.wav_file import AudioFileError, check_wav_file
 from voicecoach.store.toml_input import InputError, check_keys, checked_fields, number, parse_toml, read_toml
 
@@ -133,7 +135,7 @@ class CueSchedule:
     def finished(self) -> bool:
         return self._index >= len(self.cues)
 
-    def next_due(self, timeline: list[Line], now: float) -> tuple[Cue, float] | None:
+    def next_due(self, timeline: Sequence[Line], now: float) -> tuple[Cue, float] | None:
         """The next cue and the clock time it is due (never before `now`); None while unknown."""
         said = self._next_say(timeline, now)
         reply = self._next_reply(timeline, now, said[2] if said else None)
@@ -145,7 +147,7 @@ class CueSchedule:
             return said[0], said[1]
         return None
 
-    def _next_say(self, timeline: list[Line], now: float) -> tuple[Cue, float, int | None] | None:
+    def _next_say(self, timeline: Sequence[Line], now: float) -> tuple[Cue, float, int | None] | None:
         if self.finished:
             return None
         cue = self.cues[self._index]
@@ -159,7 +161,7 @@ class CueSchedule:
                 return cue, max(now, when), i
         return None
 
-    def _next_reply(self, timeline: list[Line], now: float, taken: int | None) -> tuple[Cue, float, int] | None:
+    def _next_reply(self, timeline: Sequence[Line], now: float, taken: int | None) -> tuple[Cue, float, int] | None:
         for i in range(self._reply_from, len(timeline)):
             line = timeline[i]
             if line.who != "coach" or line.dropped or i == taken:
@@ -184,8 +186,10 @@ class CueSchedule:
 class ScriptedSource:
     """An input source that says each cue in turn, as text, at the time the cue asks for."""
 
-    def __init__(self, cues: list[Cue], clock: Clock, replies: tuple[Cue, ...] = ()) -> None:
+    def __init__(self, cues: list[Cue], clock: Clock, replies: tuple[Cue, ...] = (),
+                 table: IntentTable | None = None) -> None:
         self.clock = clock
+        self.table = table or packaged_intent_table()  # each cue is parsed here, once
         self.schedule = CueSchedule(cues, clock.now(), replies)
         self._stuck = False
 
@@ -193,13 +197,13 @@ class ScriptedSource:
     def finished(self) -> bool:
         return self.schedule.finished or self._stuck
 
-    def wait(self, deadline_s: float | None, timeline: list[Line], context: str = "") -> Utterance | None:
+    def wait(self, deadline_s: float | None, timeline: Sequence[Line], context: str = "idle") -> Utterance | None:
         due = self.schedule.next_due(timeline, self.clock.now())
         if due is not None and (deadline_s is None or due[1] <= deadline_s):
             cue, when = due
             self.schedule.consume()
             self.clock.advance_to(when)
-            return Utterance(cue.text, self.clock.now(), cue.confidence)
+            return Utterance(cue.text, self.clock.now(), self.table.parse(cue.text, context or "idle"), cue.confidence)
         if deadline_s is None:
             self._stuck = True  # waiting forever for a line that will not come
             return None

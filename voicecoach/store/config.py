@@ -9,9 +9,9 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from voicecoach.settings import VOLUME, ListenerSettings, SessionSettings, SettingsError, load
 from voicecoach.store.content import Routine
 from voicecoach.store.toml_input import InputError, number, read_toml, short, unknown_key
-from voicecoach.coach.session import SessionSettings
 
 
 class ConfigError(ValueError):
@@ -23,6 +23,7 @@ class AppConfig:
     """Everything a run needs besides content."""
 
     session: SessionSettings = field(default_factory=SessionSettings)
+    listening: ListenerSettings = field(default_factory=ListenerSettings)
     voice: str = "en-us"  # espeak-ng voice name
     night_volume: float | None = None  # used instead of the volume during the night hours
     night_hours: tuple[dt.time, dt.time] = (dt.time(21, 0), dt.time(7, 0))  # local time, from-to
@@ -34,10 +35,6 @@ class AppConfig:
     wait_for_devices_s: float = 30.0  # how long `run` keeps trying to open absent or busy devices
 
 
-SESSION_NUMBERS = {  # [session] keys: (low, high)
-    "answer_wait_s": (2, 60), "position_wait_s": (3, 120), "move_wait_s": (2, 60), "release_wait_s": (1, 30),
-    "pause_wait_s": (10, 600), "asleep_after_s": (30, 1800), "max_attempts": (1, 6), "confirm_below": (0, 1),
-}
 ENGINES = ("auto", "whisper", "vosk", "pocketsphinx")
 # A red-flag "no" (and the "yes" that accepts its read-back) heard with less confidence than
 # this is read back, unless [session] confirm_below is set. Whisper's word-token confidence,
@@ -81,7 +78,7 @@ def _per_exercise(raw: object, where: str, routine: Routine, kind: str) -> dict[
 
 def build_config(raw: dict, routine: Routine, source: str) -> AppConfig:
     """Check a config table (from the file, with flags merged in) and build the settings."""
-    known = ("voice", "session", "recognizer", "audio")
+    known = ("voice", "session", "recognizer", "audio", "listening")
     for key, table in raw.items():
         if key not in known:
             raise _unknown(source, key, known)
@@ -89,8 +86,8 @@ def build_config(raw: dict, routine: Routine, source: str) -> AppConfig:
             raise ConfigError(f"{source}: [{key}] must be a table of settings, got {type(table).__name__}")
     voice, session = raw.get("voice", {}), raw.get("session", {})
     recognizer, audio = raw.get("recognizer", {}), raw.get("audio", {})
-    defaults = SessionSettings()
     changes: dict[str, object] = {}
+    numbers: dict[str, object] = {}  # checked against the ranges in settings.py
     for key, value in session.items():
         where = f"{source}: session.{key}"
         if key == "hold_s":
@@ -99,27 +96,26 @@ def build_config(raw: dict, routine: Routine, source: str) -> AppConfig:
             changes["rounds"] = _per_exercise(value, where, routine, "rounds")
         elif key == "quiet_hours":
             continue  # read below: a device setting, not the session's
-        elif key == "rate_stiffness":
-            if not isinstance(value, bool):
-                raise ConfigError(f"{where}: must be true or false")
-            changes[key] = value
-        elif key in SESSION_NUMBERS:
-            whole = isinstance(getattr(defaults, key), int)
-            changes[key] = type(getattr(defaults, key))(_number(value, where, *SESSION_NUMBERS[key], whole=whole))
+        elif key in ("rate_wpm", "volume"):
+            raise ConfigError(f"{where}: set it in [voice], not [session]")
         else:
-            raise _unknown(f"{source}: session", key, ("hold_s", "rounds", "quiet_hours", "rate_stiffness",
-                                                        *SESSION_NUMBERS))
+            numbers[key] = value
     for key, value in voice.items():
-        where = f"{source}: voice.{key}"
-        if key == "rate_wpm":
-            changes["rate_wpm"] = int(_number(value, where, defaults.min_rate_wpm, defaults.max_rate_wpm, whole=True))
-        elif key == "volume":
-            changes["volume"] = float(_number(value, where, defaults.min_volume, defaults.max_volume))
+        if key in ("rate_wpm", "volume"):
+            numbers[key] = value
         elif key not in ("name", "night_volume", "night_hours"):
             raise _unknown(f"{source}: voice", key, ("name", "rate_wpm", "volume", "night_volume", "night_hours"))
+    try:
+        defaults = load(SessionSettings, {k: v for k, v in numbers.items() if k not in ("rate_wpm", "volume")},
+                        f"{source}: session", also=("hold_s", "rounds", "quiet_hours"))
+        defaults = load(SessionSettings, {k: v for k, v in numbers.items() if k in ("rate_wpm", "volume")},
+                        f"{source}: voice", base=defaults)
+        listening = load(ListenerSettings, raw.get("listening", {}), f"{source}: listening")
+    except SettingsError as exc:
+        raise ConfigError(str(exc)) from None
     night = voice.get("night_volume")
     if night is not None:
-        night = float(_number(night, f"{source}: voice.night_volume", defaults.min_volume, defaults.max_volume))
+        night = float(_number(night, f"{source}: voice.night_volume", *VOLUME))
     night_hours = _hours(voice.get("night_hours", "21:00-07:00"), f"{source}: voice.night_hours")
     quiet = session.get("quiet_hours")
     quiet_hours = _hours(quiet, f"{source}: session.quiet_hours") if quiet is not None else None
@@ -145,6 +141,7 @@ def build_config(raw: dict, routine: Routine, source: str) -> AppConfig:
     wait_s = float(_number(audio.get("wait_for_devices_s", 30.0), f"{source}: audio.wait_for_devices_s", 0, 3600))
     return AppConfig(
         session=replace(defaults, **changes),
+        listening=listening,
         voice=str(voice.get("name", "en-us")),
         night_volume=night,
         night_hours=night_hours,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from voicecoach.coach.state import History, ScreenOut
+from voicecoach.types import History, ScreenOut
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
