@@ -41,24 +41,26 @@ sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "tests"))  # the test audio helpers: one cough for tests and benchmark
 
 from bench_recognition import speaker, speaker_split  # noqa: E402
-from voicecoach.audio.chunks import write_wav  # noqa: E402
-from voicecoach.sim.bedside import BedsideParts, run_bedside  # noqa: E402
-from voicecoach.store.config import ENGINE_CONFIRM_BELOW  # noqa: E402
-from voicecoach.clock import SimulatedClock  # noqa: E402
-from voicecoach.store.content import load_content  # noqa: E402
-from voicecoach.sim.echo_replay import replay_narration  # noqa: E402
-from voicecoach.settings import ListenerSettings  # noqa: E402
-from voicecoach.ears.engines import make_recognizer, vocabularies_from_table  # noqa: E402
-from voicecoach.sim.room import RoomSettings  # noqa: E402
-from voicecoach.coach.runner import SessionRunner, TextSpeaker  # noqa: E402
-from voicecoach.sim.scenario import Cue, Scenario, ScriptedSource, UserVoice, load_scenario  # noqa: E402
-from voicecoach.settings import SessionSettings
-from voicecoach.types import History  # noqa: E402
-from voicecoach.stats import rate  # noqa: E402
-from voicecoach.voice.renderers import EspeakRenderer  # noqa: E402
-from voicecoach.voice.cache import TtsCache  # noqa: E402
-
 from speech_audio import cough  # noqa: E402
+
+from voicecoach.audio.chunks import write_wav  # noqa: E402
+from voicecoach.clock import SimulatedClock  # noqa: E402
+from voicecoach.coach.runner import SessionRunner, TextSpeaker  # noqa: E402
+from voicecoach.ears.engines import make_recognizer, vocabularies_from_table  # noqa: E402
+from voicecoach.settings import (
+    ListenerSettings,  # noqa: E402
+    SessionSettings,
+)
+from voicecoach.sim.bedside import BedsideParts, run_bedside  # noqa: E402
+from voicecoach.sim.echo_replay import replay_narration  # noqa: E402
+from voicecoach.sim.room import RoomSettings  # noqa: E402
+from voicecoach.sim.scenario import Cue, Scenario, ScriptedSource, UserVoice, load_scenario  # noqa: E402
+from voicecoach.stats import rate  # noqa: E402
+from voicecoach.store.config import ENGINE_CONFIRM_BELOW  # noqa: E402
+from voicecoach.store.content import load_content  # noqa: E402
+from voicecoach.types import History  # noqa: E402
+from voicecoach.voice.cache import TtsCache  # noqa: E402
+from voicecoach.voice.renderers import EspeakRenderer  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "speech_commands_sample"
 COACH_LEVEL_DBFS = -26.0  # the coach's voice at the microphone, roughly, at the default volume and room

@@ -24,13 +24,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from voicecoach.audio.chunks import SAMPLE_RATE_HZ, read_wav, resample  # noqa: E402
-from voicecoach.sim.bedside import scale_to_dbfs  # noqa: E402
 from voicecoach.clock import SimulatedClock  # noqa: E402
-from voicecoach.store.content import load_content  # noqa: E402
-from voicecoach.ears.listener import Listener  # noqa: E402
 from voicecoach.ears.engines import make_recognizer, vocabularies_from_table  # noqa: E402
+from voicecoach.ears.listener import Listener  # noqa: E402
+from voicecoach.sim.bedside import scale_to_dbfs  # noqa: E402
 from voicecoach.sim.room import RoomSettings, VirtualMicrophone  # noqa: E402
 from voicecoach.stats import rate  # noqa: E402
+from voicecoach.store.content import load_content  # noqa: E402
 from voicecoach.voice.renderers import EspeakRenderer, VoiceSettings, default_renderer  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "speech_commands_sample"

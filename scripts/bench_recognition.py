@@ -200,7 +200,7 @@ def expected_real(word: str, context: str) -> tuple[str, int | None] | None:
 def summarize_real(results, tune: set[str]) -> dict:
     """Per context and half: per-command recall, false accepts on other words and on noise, yes/no swaps."""
     table = {}
-    for (context, label), (name, value, text) in results.items():
+    for (context, label), (name, value, _text) in results.items():
         src, variant_name, path = label.split("|", 2)
         if src == "noise":
             halves = ["all"]
@@ -266,8 +266,8 @@ print(cpu / (n / 16000), hwm_kb / 1024, len(events), texts, t_load)
 def partial_stop(engine: str, overrides: dict, clips, tune: set[str]) -> dict:
     """Streaming through the real listening loop (exercise context): how often a *partial*
     result already contains "stop" (the early stop), on "stop" clips and on all other words."""
-    from voicecoach.ears.streaming import listen
     from voicecoach.audio.sources import split_chunk
+    from voicecoach.ears.streaming import listen
 
     rec = _make(engine, overrides, 1)
     counts: dict = defaultdict(lambda: [0, 0])
@@ -440,7 +440,7 @@ def main() -> int:
     wall = time.perf_counter() - t0
 
     results, dec_s, audio_s, times, confs = {}, 0.0, 0.0, [], {}
-    for job, out in zip(jobs, outs):
+    for job, out in zip(jobs, outs, strict=True):
         for label, name, value, text, dt, dur, conf in out:
             results[(job.context, label)] = (name, value, text)
             confs[(job.context, label)] = conf
@@ -489,7 +489,7 @@ def main() -> int:
             print(f"    [{h}] {key:22s} {rate(*kn)}")
             report.setdefault("partial", {})[f"{h}/{key}"] = kn
     by_variant = defaultdict(lambda: [0, 0])
-    for (context, label), (name, value, _) in real.items() if files else []:
+    for (context, label), (name, _value, _) in real.items() if files else []:
         src, v, path = label.split("|", 2)
         if src == "real" and Path(path).parent.name == "stop" and context == "exercise":
             by_variant[v][0] += name == "stop"

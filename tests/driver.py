@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from voicecoach.types import End
 from voicecoach.clock import SimulatedClock
+from voicecoach.coach.runner import SessionRunner, TextSpeaker, transcript
+from voicecoach.settings import SessionSettings
+from voicecoach.sim.scenario import Cue, ScriptedSource
 from voicecoach.store.content import Content
 from voicecoach.store.journal import Journal
-from voicecoach.coach.runner import SessionRunner, TextSpeaker, transcript
-from voicecoach.types import Line
-from voicecoach.sim.scenario import Cue, ScriptedSource
-from voicecoach.settings import SessionSettings
-from voicecoach.types import History
+from voicecoach.types import End, History, Line
 
 EXERCISE_KEYS = ("position:", "move:", "hold:", "release:", "intro:")
 

@@ -24,12 +24,11 @@ import tomli_w
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from voicecoach.store.config import ConfigError, build_config, read_config_file  # noqa: E402
-from voicecoach.store.content import (Content, load_content, load_phrases, load_routine,  # noqa: E402
-                                load_screening)
-from voicecoach.store.content_errors import ContentError  # noqa: E402
 from voicecoach.ears.intents import load_intent_table  # noqa: E402
 from voicecoach.sim.scenario import ScenarioError, load_scenario  # noqa: E402
+from voicecoach.store.config import ConfigError, build_config, read_config_file  # noqa: E402
+from voicecoach.store.content import Content, load_content, load_phrases, load_routine, load_screening  # noqa: E402
+from voicecoach.store.content_errors import ContentError  # noqa: E402
 
 SHIPPED = ("routine.toml", "screening.toml", "phrases.toml", "intents.toml", "demo.toml")
 CONFIGS = [
@@ -141,6 +140,7 @@ def run_case(target: str, raw: bytes, folder: Path) -> str:
 
 def session_text(content: Content, settings=None, cues=None, replies=()):
     from driver import answers, run_script
+
     from voicecoach.sim.scenario import Cue
 
     cues = cues if cues is not None else answers("no", 16) + [

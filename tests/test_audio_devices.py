@@ -19,12 +19,12 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from voicecoach.assemble import open_voice
 from voicecoach.audio.devices import Backoff, alsa_cards, open_with_backoff, resolve_device
-from voicecoach.clock import SimulatedClock
-from voicecoach.store.config import AppConfig
 from voicecoach.audio.players import PlayerError
 from voicecoach.audio.sources import AudioDeviceError
-from voicecoach.assemble import open_voice
+from voicecoach.clock import SimulatedClock
+from voicecoach.store.config import AppConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 

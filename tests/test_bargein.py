@@ -11,23 +11,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from speech_audio import cough, place, speech
 
 from voicecoach.audio.chunks import AudioChunk, write_wav
-from voicecoach.types import Intent, NothingSaid, SpeechOnset
-from voicecoach.sim.bedside import BedsideParts, run_bedside, speech_start_s
-from voicecoach.clock import SimulatedClock
-from voicecoach.ears.listener import UNCLEAR_TEXT, Listener
-from voicecoach.ears.engines import make_recognizer, vocabularies_from_table
-from voicecoach.sim.room import RoomSettings
-from voicecoach.coach.runner import SessionRunner, TextSpeaker
-from voicecoach.types import Utterance
-from voicecoach.sim.scenario import Cue, Scenario, UserVoice
-from voicecoach.types import History
 from voicecoach.audio.sources import split_chunk
-from voicecoach.voice.renderers import EspeakRenderer
+from voicecoach.clock import SimulatedClock
+from voicecoach.coach.runner import SessionRunner, TextSpeaker
+from voicecoach.ears.engines import make_recognizer, vocabularies_from_table
+from voicecoach.ears.listener import UNCLEAR_TEXT, Listener
+from voicecoach.sim.bedside import BedsideParts, run_bedside, speech_start_s
+from voicecoach.sim.room import RoomSettings
+from voicecoach.sim.scenario import Cue, Scenario, UserVoice
+from voicecoach.types import History, Intent, NothingSaid, SpeechOnset, Utterance
 from voicecoach.voice.cache import TtsCache
-
-from speech_audio import cough, place, speech
+from voicecoach.voice.renderers import EspeakRenderer
 
 RETURNING = History(first_use=False, full_screening_due=False)  # the short safety check
 USER = UserVoice(voice="en-us+f2", rate_wpm=160)

@@ -1,17 +1,19 @@
 """Sessions by voice in the virtual bedside: real speech out, a synthesized user in a simulated
 room that also hears the coach, real echo cancellation, VAD and recognition, on the simulated clock."""
 
+import itertools
+
 import numpy as np
 import pytest
 
-from voicecoach.sim.bedside import BedsideParts, run_bedside
-from voicecoach.store.journal import Journal
 from voicecoach.ears.engines import make_recognizer, vocabularies_from_table
+from voicecoach.sim.bedside import BedsideParts, run_bedside
 from voicecoach.sim.room import RoomSettings
 from voicecoach.sim.scenario import Cue, Scenario, UserVoice, load_scenario, with_reply
+from voicecoach.store.journal import Journal
 from voicecoach.types import History
-from voicecoach.voice.renderers import EspeakRenderer
 from voicecoach.voice.cache import TtsCache
+from voicecoach.voice.renderers import EspeakRenderer
 
 pytestmark = pytest.mark.slow
 
@@ -101,7 +103,7 @@ def test_the_whole_demo_session_by_voice(content, parts, tmp_path):
     holds = [l for l in result.timeline if l.who == "coach" and l.key.startswith("hold:")]
     releases = [l for l in result.timeline if l.who == "coach" and l.key.startswith("release:")]
     records = [data for kind, data in journal.events(journal.sessions()[0].id) if kind == "hold"]
-    for hold, release, record in zip(holds, releases, records):
+    for hold, release, record in zip(holds, releases, records, strict=True):
         paused = any(l.who == "you" and l.note == "pause" and hold.start_s < l.start_s < release.start_s
                      for l in result.timeline)  # a pause stops the hold's clock
         if not paused:
@@ -125,7 +127,7 @@ def test_the_whole_demo_session_by_voice(content, parts, tmp_path):
     mix = result.mix.samples.astype(np.float64)
     assert result.mix.duration_s == pytest.approx(max(l.end_s for l in result.timeline) + 0.5, abs=1.0)
     coach = [l for l in result.timeline if l.who == "coach" and not l.dropped]
-    gaps = [(a.end_s + 0.3, b.start_s - 0.3) for a, b in zip(coach, coach[1:]) if b.start_s - a.end_s > 2.0
+    gaps = [(a.end_s + 0.3, b.start_s - 0.3) for a, b in itertools.pairwise(coach) if b.start_s - a.end_s > 2.0
             and not any(c.start_s < b.start_s and c.end_s > a.end_s for c in result.user)]
     assert len(gaps) > 5
     for lo, hi in gaps:
@@ -135,11 +137,11 @@ def test_the_whole_demo_session_by_voice(content, parts, tmp_path):
 
 
 def test_when_the_microphone_dies_the_coach_says_so_and_ends(content, parts):
+    from voicecoach.audio.sources import AudioDeviceError
     from voicecoach.clock import SimulatedClock
+    from voicecoach.coach.runner import SessionRunner, TextSpeaker
     from voicecoach.ears.listener import Listener, ListenerSource
     from voicecoach.sim.room import VirtualMicrophone
-    from voicecoach.coach.runner import SessionRunner, TextSpeaker
-    from voicecoach.audio.sources import AudioDeviceError
 
     clock = SimulatedClock()
     mic = VirtualMicrophone(None, clock, RoomSettings(noise_dbfs=-55))

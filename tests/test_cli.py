@@ -177,6 +177,7 @@ def test_recognize_reports_intents_as_json_lines_and_streams(tmp_path):
     import json
 
     from speech_audio import speech
+
     from voicecoach.audio.chunks import write_wav
 
     yes, noise_only = tmp_path / "yes.wav", tmp_path / "quiet.wav"

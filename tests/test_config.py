@@ -41,6 +41,6 @@ def test_quiet_hours_ignore_the_start_phrase(content):
         clock = SimulatedClock()
         runner = SessionRunner(content, clock=clock, speaker=TextSpeaker(),
                                source=ScriptedSource([Cue("good morning coach", at_s=1)], clock),
-                               accepts_start=lambda: not quiet)
+                               accepts_start=lambda quiet=quiet: not quiet)
         runner.run(start_now=False)
         assert any(l.key == "start" for l in runner.timeline) is started

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from voicecoach.ears.intents import load_intent_table
 from voicecoach.store.content import TIER_ORDER, load_routine
 from voicecoach.store.content_errors import ContentError
-from voicecoach.ears.intents import load_intent_table
 
 PACKAGED_ROUTINE = (Path(__file__).parents[1] / "voicecoach" / "data" / "routine.toml").read_text()
 

@@ -4,23 +4,23 @@ import csv
 import io
 import struct
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from driver import answers, run_script
 
 from voicecoach.cli import main
+from voicecoach.sim.scenario import Cue
 from voicecoach.store import paths
 from voicecoach.store.history_report import draw_chart, events_csv, listing, local_time
 from voicecoach.store.journal import Journal
-from voicecoach.sim.scenario import Cue
-from driver import answers, run_script
 
 
 @pytest.fixture
 def weeks(tmp_path):
     """Five weeks of mornings: stiffness falling from 7 to 3, some skipped ratings, one stop."""
     journal = Journal(tmp_path / "j.sqlite3")
-    start = datetime(2026, 10, 26, 6, 30, tzinfo=timezone.utc)
+    start = datetime(2026, 10, 26, 6, 30, tzinfo=UTC)
     for day in range(0, 35, 2):
         when = start + timedelta(days=day)
         sid = journal.open_session(when)

@@ -1,10 +1,10 @@
 """A hold lasts exactly its time, whatever is said during it (simulated clock, real session and runner)."""
 
 import pytest
-
-from voicecoach.store.journal import Journal
-from voicecoach.sim.scenario import Cue
 from driver import answers, run_script
+
+from voicecoach.sim.scenario import Cue
+from voicecoach.store.journal import Journal
 
 TARGET_S = {"knee_to_chest": 20, "lumbar_rotation": 8}
 QUESTIONS = ["why does it crack", "how am I doing", "help", "how long", "slower", "louder", "repeat", "longer"]
@@ -18,7 +18,7 @@ def session_with(extra):
 def holds_of(result, journal):
     """(hold line, release line, journal record) for every hold, in order."""
     records = [data for kind, data in journal.events(journal.sessions()[0].id) if kind == "hold"]
-    return list(zip(result.said("hold:"), result.said("release:"), records))
+    return list(zip(result.said("hold:"), result.said("release:"), records, strict=True))
 
 
 def check_exact(result, journal, longer=False):

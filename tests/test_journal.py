@@ -5,11 +5,11 @@ import io
 from datetime import timedelta
 
 import pytest
+from driver import answers, run_script
 
+from voicecoach.sim.scenario import Cue
 from voicecoach.store import paths
 from voicecoach.store.journal import Journal, JournalError, utc_now
-from voicecoach.sim.scenario import Cue
-from driver import answers, run_script
 
 
 def test_the_journal_lives_under_xdg_data_home(isolated_home):

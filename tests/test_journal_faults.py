@@ -9,11 +9,11 @@ import uuid
 from pathlib import Path
 
 import pytest
+from driver import answers, run_script
 
+from voicecoach.sim.scenario import Cue
 from voicecoach.store import paths
 from voicecoach.store.journal import Journal, JournalError
-from voicecoach.sim.scenario import Cue
-from driver import answers, run_script
 
 EVERYTHING_NO = answers("no", 15) + [Cue("skip", after="rating_before")]
 

@@ -1,10 +1,11 @@
 """Every line fits its moment (issue 14): what the coach says depends on where the session is."""
 
+from driver import answers, run_script
+
 from voicecoach.clock import SimulatedClock
-from voicecoach.store.journal import Journal
 from voicecoach.coach.runner import SessionRunner, TextSpeaker
 from voicecoach.sim.scenario import Cue, ScriptedSource
-from driver import answers, run_script
+from voicecoach.store.journal import Journal
 
 TO_THE_STRETCHES = answers("no", 15) + [Cue("skip", after="rating_before"), Cue("ready", after="ready_prompt")]
 

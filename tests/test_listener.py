@@ -7,12 +7,11 @@ heard as "start stretching" or "start" (measured when the rule was added).
 from __future__ import annotations
 
 import pytest
-
-from voicecoach.ears.listener import Listener
-from voicecoach.ears.engines import make_recognizer, vocabularies_from_table
-from voicecoach.audio.sources import split_chunk
-
 from speech_audio import speech
+
+from voicecoach.audio.sources import split_chunk
+from voicecoach.ears.engines import make_recognizer, vocabularies_from_table
+from voicecoach.ears.listener import Listener
 
 VOICES = [("en-us+f2", 160), ("en-us", 150), ("en-us+m3", 140)]
 SENTENCES = ["yesterday we wanted to start stretching but the children were far too loud",

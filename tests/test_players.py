@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 
 from voicecoach.audio.chunks import AudioChunk, read_wav
-from voicecoach.clock import RealClock, SimulatedClock
 from voicecoach.audio.players import WavTimelinePlayer
+from voicecoach.clock import RealClock, SimulatedClock
 
 RATE = 22050
 

@@ -4,12 +4,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voicecoach.types import Say
-from voicecoach.store.content import load_content
-from voicecoach.ears.intents import INTENT_NAMES
-from voicecoach.types import Intent
 from voicecoach.coach.session import Session, State
-from voicecoach.types import History
+from voicecoach.ears.intents import INTENT_NAMES
+from voicecoach.store.content import load_content
+from voicecoach.types import History, Intent, Say
 
 CONTENT = load_content()
 EXERCISE_KEYS = ("position:", "move:", "hold:", "release:", "intro:")

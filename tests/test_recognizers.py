@@ -12,14 +12,13 @@ import logging
 from pathlib import Path
 
 import pytest
+from speech_audio import noise, place, speech, tone
 
 from voicecoach.audio.chunks import AudioChunk, read_wav
+from voicecoach.audio.sources import FileSource, split_chunk
+from voicecoach.ears.engines import RecognizerError, choose_engine, load_vocabularies, make_recognizer
 from voicecoach.ears.intents import load_intent_table
 from voicecoach.ears.streaming import listen
-from voicecoach.ears.engines import RecognizerError, choose_engine, load_vocabularies, make_recognizer
-from voicecoach.audio.sources import FileSource, split_chunk
-
-from speech_audio import noise, place, speech, tone
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "speech_commands_sample"
 RENDITIONS = [("en-us", 150), ("en", 130), ("en-us", 120)]  # voice, words per minute

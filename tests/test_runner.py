@@ -4,14 +4,14 @@ import dataclasses
 import io
 
 import pytest
+from driver import answers, run_script
 
 from voicecoach.clock import RealClock, SimulatedClock
-from voicecoach.ears.intents import IntentTable
-from voicecoach.store.journal import Journal
 from voicecoach.coach.runner import SessionRunner, TextSpeaker
+from voicecoach.ears.intents import IntentTable
 from voicecoach.sim.scenario import Cue, ScriptedSource
+from voicecoach.store.journal import Journal
 from voicecoach.terminal import TerminalSource
-from driver import answers, run_script
 
 
 def test_simulated_clock_moves_only_when_told():

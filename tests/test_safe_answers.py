@@ -4,14 +4,13 @@ The user's words enter as text (a scripted user) and go through the real parser 
 """
 
 import pytest
+from driver import answers, run_script
 
-from voicecoach.types import End
+from voicecoach.sim.scenario import Cue
 from voicecoach.store.content import load_content, load_routine
 from voicecoach.store.content_errors import ContentError
 from voicecoach.store.journal import Journal
-from voicecoach.sim.scenario import Cue
-from voicecoach.types import History
-from driver import answers, run_script
+from voicecoach.types import End, History
 
 ONE_CLEAR_NO = [Cue("no", after="question:")]
 

@@ -5,15 +5,13 @@ A hedge must never come out of the recognizer and the parser as a plain "no", wh
 """
 
 import pytest
-
-from voicecoach.types import Say
-from voicecoach.store.config import build_config
-from voicecoach.ears.intents import load_intent_table
-from voicecoach.ears.engines import load_vocabularies, make_recognizer
-from voicecoach.coach.session import Session, State
-from voicecoach.types import History
-
 from speech_audio import speech
+
+from voicecoach.coach.session import Session, State
+from voicecoach.ears.engines import load_vocabularies, make_recognizer
+from voicecoach.ears.intents import load_intent_table
+from voicecoach.store.config import build_config
+from voicecoach.types import History, Say
 
 pytestmark = pytest.mark.slow
 RENDITIONS = [("en-us", 150), ("en", 130), ("en+f3", 170), ("en-us+m3", 120)]  # voice, words per minute

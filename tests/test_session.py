@@ -3,14 +3,12 @@
 import time
 
 import pytest
+from driver import answers, run_script
 
-from voicecoach.types import End, Listen, Say, SetVoice
-from voicecoach.types import Intent
-from voicecoach.sim.scenario import Cue
 from voicecoach.coach.session import Session, State
 from voicecoach.settings import SessionSettings
-from voicecoach.types import History
-from driver import answers, run_script
+from voicecoach.sim.scenario import Cue
+from voicecoach.types import End, History, Intent, Listen, Say, SetVoice
 
 RETURNING = History(first_use=False, full_screening_due=False)
 CLEARED = answers("no", 15)
@@ -42,13 +40,13 @@ def test_holds_last_their_time_on_the_timeline_however_long_the_cues(content):
     result = run_script(content, full_session())
     holds = result.said("hold:")
     releases = result.said("release:")
-    for hold, release in zip(holds, releases):
+    for hold, release in zip(holds, releases, strict=True):
         target = 20 if "knee" in hold.key else 8
         assert release.start_s - hold.start_s == pytest.approx(target, abs=0.3)
-    for hold, release in zip(holds, releases):  # silence between the short cues
+    for hold, release in zip(holds, releases, strict=True):  # silence between the short cues
         inside = [l for l in result.spoken if hold.start_s < l.start_s < release.start_s]
         assert all(len(l.text.split()) <= 6 for l in inside)
-        gaps = [b.start_s - a.end_s for a, b in zip([hold] + inside, inside + [release])]
+        gaps = [b.start_s - a.end_s for a, b in zip([hold] + inside, inside + [release], strict=True)]
         assert min(gaps) > 0
 
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from speech_audio import noise, place, tone
 
 from voicecoach.audio.chunks import AudioChunk, write_wav
-from voicecoach.clock import SimulatedClock
 from voicecoach.audio.sources import AudioDeviceError, FileSource, MicrophoneSettings, MicrophoneSource
-
-from speech_audio import noise, place, tone
+from voicecoach.clock import SimulatedClock
 
 
 @pytest.fixture

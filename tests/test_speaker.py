@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 from voicecoach.audio.chunks import AudioChunk
-from voicecoach.clock import SimulatedClock
 from voicecoach.audio.players import WavTimelinePlayer
-from voicecoach.voice.speaker import MAX_VOLUME, MIN_VOLUME, Speaker, SpeakerSettings
-from voicecoach.voice.renderers import MAX_RATE_WPM, MIN_RATE_WPM, EspeakRenderer, TtsError, VoiceSettings
+from voicecoach.clock import SimulatedClock
 from voicecoach.voice.cache import TtsCache
+from voicecoach.voice.renderers import MAX_RATE_WPM, MIN_RATE_WPM, EspeakRenderer, TtsError, VoiceSettings
+from voicecoach.voice.speaker import MAX_VOLUME, MIN_VOLUME, Speaker, SpeakerSettings
 
 
 class CountingRenderer:

@@ -4,13 +4,13 @@ count from what the user has seen, typing over the coach interrupts it, a prompt
 import io
 import time
 
-from voicecoach.types import NothingSaid, SpeechOnset
+from driver import answers
+
 from voicecoach.clock import RealClock, SimulatedClock
 from voicecoach.coach.runner import SessionRunner
-from voicecoach.types import Utterance
 from voicecoach.sim.scenario import Cue, ScriptedSource
 from voicecoach.terminal import TerminalSource, TextConsole
-from driver import answers
+from voicecoach.types import NothingSaid, SpeechOnset, Utterance
 
 PROMPT_ANSWERS = answers("no", 15, delay_s=0.5) + [
     Cue("skip", after="rating_before", delay_s=0.5), Cue("ready", after="ready_prompt", delay_s=0.5),

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from voicecoach.audio.chunks import AudioChunk
+from voicecoach.voice.cache import TtsCache, default_cache_dir
 from voicecoach.voice.renderers import (
     MAX_RATE_WPM,
     MIN_RATE_WPM,
@@ -19,7 +20,6 @@ from voicecoach.voice.renderers import (
     TtsUnavailable,
     VoiceSettings,
 )
-from voicecoach.voice.cache import TtsCache, default_cache_dir
 
 LINE = "Slowly bend one knee toward your chest, and breathe out."  # 10 words
 
@@ -244,13 +244,13 @@ def test_a_failing_speech_engine_is_backed_up_by_the_other_one():
 
 
 def test_a_session_goes_on_in_the_backup_voice_when_pyttsx3_gets_stuck(content):
-    from voicecoach.clock import SimulatedClock
+    from driver import answers
+
     from voicecoach.audio.players import WavTimelinePlayer
+    from voicecoach.clock import SimulatedClock
     from voicecoach.coach.runner import SessionRunner
     from voicecoach.sim.scenario import ScriptedSource
     from voicecoach.voice.speaker import Speaker
-
-    from driver import answers
 
     clock = SimulatedClock()
     renderer = FallbackRenderer(StuckAfter(Pyttsx3Renderer(), 2), EspeakRenderer())

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from speech_audio import noise, place, speech, tone
 
 from voicecoach.audio.chunks import AudioChunk
 from voicecoach.audio.sources import split_chunk
 from voicecoach.ears.vad import EnergyVad, utterances
 from voicecoach.settings import VadSettings
-
-from speech_audio import noise, place, speech, tone
 
 
 def _events(chunk: AudioChunk, frame_samples: int, settings: VadSettings = VadSettings()):

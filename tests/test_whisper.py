@@ -11,19 +11,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from speech_audio import noise, place, speech, tone
 
 from voicecoach.audio.chunks import AudioChunk, read_wav
-from voicecoach.store.content_errors import ContentError
-from voicecoach.ears.intents import load_intent_table
-from voicecoach.ears.streaming import listen
+from voicecoach.audio.sources import split_chunk
 from voicecoach.ears.engines import RecognizerError, load_vocabularies, make_recognizer
 from voicecoach.ears.engines.whisper_engine import WhisperRecognizer, normalize_transcript, prompt_text
 from voicecoach.ears.engines.whisper_mel import HOP, log_mel, mel_filters
 from voicecoach.ears.engines.whisper_model import MODEL_FILES, packaged_model_dir, verify_weights
 from voicecoach.ears.engines.whisper_settings import ContextSettings, load_whisper_settings
-from voicecoach.audio.sources import split_chunk
-
-from speech_audio import noise, place, speech, tone
+from voicecoach.ears.intents import load_intent_table
+from voicecoach.ears.streaming import listen
+from voicecoach.store.content_errors import ContentError
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "speech_commands_sample"
 RENDITIONS = [("en-us", 150), ("en", 130), ("en+f3", 170)]  # voice, words per minute

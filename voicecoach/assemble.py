@@ -1,4 +1,6 @@
-"""The real bedside: microphone, recognizer, echo handling and speaker, put together for `run`.
+"""The one place the pipeline is put together from the settings: recognizer, listener (with
+echo handling), renderer, cache and speaker, for `run`, `demo`, `recognize`, `check` and the
+benchmarks. `open_voice` builds the real bedside for `run`.
 
 Everything is opened before the first word is spoken, so a missing device or model is one
 clear error and nothing half-starts.
@@ -15,17 +17,20 @@ import numpy as np
 
 from voicecoach.audio.chunks import SAMPLE_RATE_HZ, AudioChunk
 from voicecoach.audio.devices import Backoff, open_with_backoff, rescan
+from voicecoach.audio.players import Player, PlayerError, SoundDevicePlayer, SoundDeviceSettings, import_sounddevice, played_window
+from voicecoach.audio.sources import AudioDeviceError, MicrophoneSettings, MicrophoneSource
 from voicecoach.clock import Clock
+from voicecoach.ears.echo import EchoGate, SpeexEchoCanceller
+from voicecoach.ears.engines import make_recognizer, vocabularies_from_table
+from voicecoach.ears.engines.base import Recognizer
+from voicecoach.ears.intents import IntentTable
+from voicecoach.ears.listener import Listener, ListenerSource
+from voicecoach.settings import ListenerSettings
 from voicecoach.store.config import AppConfig
 from voicecoach.store.content import Content
-from voicecoach.ears.echo import EchoGate, SpeexEchoCanceller
-from voicecoach.ears.listener import Listener, ListenerSource
-from voicecoach.audio.players import PlayerError, SoundDevicePlayer, SoundDeviceSettings, import_sounddevice, played_window
-from voicecoach.ears.engines import make_recognizer, vocabularies_from_table
-from voicecoach.audio.sources import AudioDeviceError, MicrophoneSettings, MicrophoneSource
-from voicecoach.voice.speaker import Speaker, SpeakerSettings
-from voicecoach.voice.renderers import TtsError, VoiceSettings, default_renderer
 from voicecoach.voice.cache import TtsCache
+from voicecoach.voice.renderers import Renderer, TtsError, VoiceSettings, default_renderer
+from voicecoach.voice.speaker import Speaker, SpeakerSettings
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +42,33 @@ def device_choice(name: str) -> str | int | None:
     return int(name) if name.isdigit() else name
 
 
-def configured_recognizer(content: Content, config: AppConfig, *, context: str):
-    """The recognizer the config asks for ("auto": Vosk when a model is there), for the content's vocabulary."""
-    return make_recognizer(vocabularies_from_table(content.intents),
-                           engine=None if config.engine == "auto" else config.engine,
-                           vosk_model=config.vosk_model or None, context=context)
+def recognizer_for(table: IntentTable, *, engine: str = "auto", vosk_model: str = "",
+                   context: str = "idle") -> Recognizer:
+    """The recognizer `engine` names ("auto": Whisper tiny.en), for the intent table's vocabulary."""
+    return make_recognizer(vocabularies_from_table(table), engine=None if engine == "auto" else engine,
+                           vosk_model=vosk_model or None, context=context)
+
+
+def configured_recognizer(content: Content, config: AppConfig, *, context: str) -> Recognizer:
+    """The recognizer the config asks for, for the content's vocabulary."""
+    return recognizer_for(content.intents, engine=config.engine, vosk_model=config.vosk_model, context=context)
+
+
+def build_listener(recognizer: Recognizer, table: IntentTable, settings: ListenerSettings = ListenerSettings(), *,
+                   echo_cancellation: bool = True, echo_gate: bool = True, echo_frame_samples: int = 160) -> Listener:
+    """The coach's ears: end-pointing and early intents, with the echo canceller and the gate
+    that keep the coach's own voice out (both need what the speaker played, frame by frame)."""
+    canceller = SpeexEchoCanceller(SAMPLE_RATE_HZ, frame_samples=echo_frame_samples) if echo_cancellation else None
+    gate = EchoGate(margin_db=settings.echo_gate_margin_db) if echo_gate else None
+    return Listener(recognizer, table, settings, echo_canceller=canceller, echo_gate=gate)
+
+
+def build_speaker(player: Player, config: AppConfig, *, renderer: Renderer | None = None,
+                  cache: TtsCache | None = None) -> Speaker:
+    """The coach's voice on `player`, at the configured voice, rate and volume."""
+    voice = VoiceSettings(voice=config.voice, rate_wpm=config.session.rate_wpm)
+    return Speaker(renderer or default_renderer("auto"), player, cache,
+                   SpeakerSettings(voice=voice, volume=config.session.volume))
 
 
 class MicrophoneClock:
@@ -104,7 +131,7 @@ def open_voice(content: Content, config: AppConfig, clock: Clock, *, tell_user: 
         return player, itertools.chain([first], frames)
 
     def speaker_on(player: SoundDevicePlayer) -> Speaker:
-        return Speaker(renderer, player, cache, SpeakerSettings(voice=voice, volume=config.session.volume))
+        return build_speaker(player, config, renderer=renderer, cache=cache)
 
     try:
         player, frames = open_with_backoff(
@@ -121,8 +148,7 @@ def open_voice(content: Content, config: AppConfig, clock: Clock, *, tell_user: 
     def reference(frame: AudioChunk) -> np.ndarray:
         return played_window(player.played(), placement.start_s(frame), len(frame.samples), SAMPLE_RATE_HZ)
 
-    listener = Listener(recognizer, content.intents, echo_canceller=SpeexEchoCanceller(SAMPLE_RATE_HZ),
-                        echo_gate=EchoGate())
+    listener = build_listener(recognizer, content.intents, config.listening)
     source = ListenerSource(frames, listener, clock, reference=reference)
     return VoiceParts(speaker, source, player)
 
@@ -147,7 +173,7 @@ def _say_and_wait(line: str, open_speaker: Callable[[], Speaker], clock: Clock, 
     except (PlayerError, TtsError) as exc:  # the caller's error (no microphone) is the one to report
         log.warning("could not say %r either: %s", line, exc)
     finally:
-        speaker.player.close()
+        speaker.player.close()  # type: ignore[attr-defined]  # the SoundDevicePlayer opened for this line
 
 
 def _common_lines(content: Content) -> list[str]:

@@ -10,14 +10,14 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from voicecoach.store import history_report, paths
 from voicecoach.clock import RealClock, SimulatedClock
+from voicecoach.coach.runner import InputSource, SessionRunner, Speaker, TextSpeaker, transcript
+from voicecoach.sim.scenario import ScenarioError, ScriptedSource, load_scenario
+from voicecoach.store import history_report, paths
 from voicecoach.store.config import AppConfig, ConfigError, build_config, merge, read_config_file, starting_volume, within
 from voicecoach.store.content import Content, load_content, load_routine
 from voicecoach.store.content_errors import ContentError
 from voicecoach.store.journal import CSV_HEADER, Journal, JournalError
-from voicecoach.coach.runner import SessionRunner, TextSpeaker, transcript
-from voicecoach.sim.scenario import ScenarioError, ScriptedSource, load_scenario
 from voicecoach.terminal import TerminalSource, TextConsole
 from voicecoach.voice.espeak_voices import check_voice
 
@@ -100,7 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
                            help="play a phrase, record, and report levels and what was heard")
     check.add_argument("--seconds", type=float, default=4.0, help="how long to record")
 
-    install = sub.add_parser("install-model", parents=[verbose], formatter_class=formatter, help="download, check and unpack the small English Vosk model")
+    install = sub.add_parser("install-model", parents=[verbose], formatter_class=formatter,
+                             help="download, check and unpack the small English Vosk model")
     install.add_argument("--url", default=None, help="another model archive (zip)")
     install.add_argument("--sha256", default=None, help="its SHA-256 (required with --url)")
     install.add_argument("--models", type=Path, default=None,
@@ -188,6 +189,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     clock = RealClock()
     journal: Journal | None = None  # opened by the runner; a journal that fails is tried again next session
     voice = console = None
+    speaker: Speaker  # the terminal, or real speech
+    source: InputSource
     if args.text:
         person = sys.stdin.isatty()  # a person reads and types; a piped script neither reads nor waits
         speaker = console = TextConsole(sys.stdout, clock, paced=person)
@@ -310,10 +313,10 @@ def _voice_demo(content: Content, config: AppConfig, scenario, journal: Journal,
     """The virtual bedside: real speech out, a synthesized user in a simulated room, real recognition."""
     import time
 
-    from voicecoach.sim.bedside import BedsideParts, run_bedside, save_outputs
-    from voicecoach.voice.renderers import EspeakRenderer, VoiceSettings, default_renderer
-    from voicecoach.voice.cache import TtsCache
     from voicecoach.assemble import configured_recognizer
+    from voicecoach.sim.bedside import BedsideParts, run_bedside, save_outputs
+    from voicecoach.voice.cache import TtsCache
+    from voicecoach.voice.renderers import EspeakRenderer, VoiceSettings, default_renderer
 
     started = time.perf_counter()
     recognizer = configured_recognizer(content, config, context="idle")
@@ -451,14 +454,13 @@ COMMANDS = {"run": cmd_run, "demo": cmd_demo, "history": cmd_history, "say": cmd
 
 def _errors() -> tuple[type[BaseException], ...]:
     """The failures that are the user's to fix: reported in one line, never as a traceback."""
-    from voicecoach.audio.players import PlayerError
-    from voicecoach.ears.engines import RecognizerError
-    from voicecoach.audio.sources import AudioDeviceError
-    from voicecoach.voice.renderers import TtsError
-
     from voicecoach.audio.chunks import AudioFileError
-    from voicecoach.store.model_install import ModelInstallError
+    from voicecoach.audio.players import PlayerError
+    from voicecoach.audio.sources import AudioDeviceError
     from voicecoach.commands.say import SayError
+    from voicecoach.ears.engines import RecognizerError
+    from voicecoach.store.model_install import ModelInstallError
+    from voicecoach.voice.renderers import TtsError
 
     return (ContentError, ConfigError, ScenarioError, JournalError, UsageError, PlayerError, TtsError,
             RecognizerError, AudioDeviceError, AudioFileError, ModelInstallError, SayError)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from voicecoach.audio.wav_file import AudioFileError, read_wav_file  # noqa: F401  (AudioFileError: re-exported)
+from voicecoach.audio.wav_file import AudioFileError as AudioFileError  # re-exported: callers import it from here
+from voicecoach.audio.wav_file import read_wav_file
 
 SAMPLE_RATE_HZ = 16000  # what the recognizers and the microphone use
 

@@ -7,6 +7,7 @@ session runs in real time or as fast as the machine allows.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from typing import Protocol
@@ -19,8 +20,22 @@ from voicecoach.settings import SessionSettings
 from voicecoach.store.content import Content
 from voicecoach.store.journal import Journal, JournalError
 from voicecoach.types import (
-    Action, BargeInEvent, End, Heard, History, Intent, Line, Listen, NothingSaid, Record, Say, SetVoice,
-    SpeechOnset, StopSpeaking, Timeline, Utterance,
+    Action,
+    BargeInEvent,
+    End,
+    Heard,
+    History,
+    Intent,
+    Line,
+    Listen,
+    NothingSaid,
+    Record,
+    Say,
+    SetVoice,
+    SpeechOnset,
+    StopSpeaking,
+    Timeline,
+    Utterance,
 )
 
 log = logging.getLogger(__name__)
@@ -153,7 +168,7 @@ class SessionRunner:
                     continue
                 self._user_line(heard, intent)
                 if session.context == "idle" and intent.name == "start":
-                    actions = self._begin(session, lambda: session.hear(intent, now, heard.confidence))
+                    actions = self._begin(session, functools.partial(session.hear, intent, now, heard.confidence))
                 else:
                     actions = session.hear(intent, now, heard.confidence)
             except Exception:  # nothing the user says may crash the session: end it safely
@@ -191,7 +206,7 @@ class SessionRunner:
                 log.error("%s", exc)
         return self.journal
 
-    def _begin(self, session: Session, begin: Callable[[], list]) -> list:
+    def _begin(self, session: Session, begin: Callable[[], list[Action]]) -> list[Action]:
         """Open the session's record, then begin; with no record, say so and do not coach."""
         self.session_start_s = self.clock.now()
         needs_record = self.journal is not None or self.open_journal is not None
@@ -220,7 +235,7 @@ class SessionRunner:
 
     # ---- performing actions -------------------------------------------------------------
 
-    def _perform(self, actions: list, session: Session) -> Listen | None:
+    def _perform(self, actions: list[Action], session: Session) -> Listen | None:
         listen = None
         for action in actions:
             if isinstance(action, Say):
@@ -232,10 +247,16 @@ class SessionRunner:
             elif isinstance(action, Listen):
                 listen = action
             elif isinstance(action, Record):
-                self._journal(lambda j, sid: j.record(sid, action.kind, action.data, self._session_s()))
+                self._journal(functools.partial(self._write_record, action))
             elif isinstance(action, End):
-                self._journal(lambda j, sid: j.close_session(sid, action.outcome, action.detail))
+                self._journal(functools.partial(self._write_end, action))
         return listen
+
+    def _write_record(self, record: Record, journal: Journal, session_id: int) -> None:
+        journal.record(session_id, record.kind, record.data, self._session_s())
+
+    def _write_end(self, end: End, journal: Journal, session_id: int) -> None:
+        journal.close_session(session_id, end.outcome, end.detail)
 
     def _session_s(self) -> float:
         return self.clock.now() - self.session_start_s

@@ -7,17 +7,14 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from voicecoach.assemble import build_listener, build_speaker, configured_recognizer, device_choice
 from voicecoach.audio.chunks import SAMPLE_RATE_HZ, AudioChunk
-from voicecoach.clock import RealClock
-from voicecoach.store.config import AppConfig
-from voicecoach.store.content import Content
-from voicecoach.ears.listener import Listener
 from voicecoach.audio.players import SoundDevicePlayer, SoundDeviceSettings
 from voicecoach.audio.sources import MicrophoneSettings, MicrophoneSource
-from voicecoach.voice.speaker import Speaker, SpeakerSettings
-from voicecoach.voice.renderers import VoiceSettings, default_renderer
+from voicecoach.clock import RealClock
 from voicecoach.ears.vad import level_db
-from voicecoach.assemble import configured_recognizer, device_choice
+from voicecoach.store.config import AppConfig
+from voicecoach.store.content import Content
 
 
 def run_check(content: Content, config: AppConfig, *, seconds: float = 4.0) -> Iterator[str]:
@@ -26,8 +23,7 @@ def run_check(content: Content, config: AppConfig, *, seconds: float = 4.0) -> I
     recognizer = configured_recognizer(content, config, context="exercise")
     yield f"recognizer: {recognizer.name}"
     with SoundDevicePlayer(SoundDeviceSettings(device=device_choice(config.output_device)), clock=clock) as player:
-        speaker = Speaker(default_renderer("auto"), player,
-                          settings=SpeakerSettings(voice=VoiceSettings(voice=config.voice), volume=config.session.volume))
+        speaker = build_speaker(player, config)
         prompt = content.phrases.say("check_prompt")
         duration = speaker.say(prompt)
         speaker.wait_until_said(clock)
@@ -37,10 +33,10 @@ def run_check(content: Content, config: AppConfig, *, seconds: float = 4.0) -> I
     frames = list(itertools.islice(iter(microphone), frames_needed))
     recording = AudioChunk(np.concatenate([f.samples for f in frames]), SAMPLE_RATE_HZ)
     yield from _levels(recording)
-    listener = Listener(recognizer, content.intents)
+    listener = build_listener(recognizer, content.intents, config.listening, echo_cancellation=False, echo_gate=False)
     listener.set_context("exercise")
     heard = [u for f in frames for u in listener.process(f)]
-    said = ", ".join(f"{content.intents.parse(u.text, 'exercise').name} ({u.text})" for u in heard) or "nothing"
+    said = ", ".join(f"{u.intent.name if u.intent else 'nothing'} ({u.text})" for u in heard) or "nothing"
     yield f"heard: {said}"
 
 

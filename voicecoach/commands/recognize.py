@@ -8,13 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
+from voicecoach.assemble import build_listener, recognizer_for
 from voicecoach.audio.chunks import SAMPLE_RATE_HZ, read_wav
-from voicecoach.audio.wav_file import check_wav_file
-from voicecoach.ears.echo import EchoGate, SpeexEchoCanceller
-from voicecoach.ears.intents import IntentTable
-from voicecoach.ears.listener import UNCLEAR_TEXT, Listener
-from voicecoach.ears.engines import make_recognizer, vocabularies_from_table
 from voicecoach.audio.sources import FileSource
+from voicecoach.audio.wav_file import check_wav_file
+from voicecoach.ears.intents import IntentTable
+from voicecoach.ears.listener import UNCLEAR_TEXT
 
 
 def recognize_files(table: IntentTable, files: list[Path], *, engine: str | None, context: str, as_json: bool,
@@ -22,7 +21,7 @@ def recognize_files(table: IntentTable, files: list[Path], *, engine: str | None
     """One line per file (JSON or readable); the model is loaded once for all of them."""
     for path in [*files, *([echo] if echo else [])]:  # a bad file is refused before the model loads
         check_wav_file(path)
-    recognizer = make_recognizer(vocabularies_from_table(table), engine=engine, context=context)
+    recognizer = recognizer_for(table, engine=engine or "auto", context=context)
     for path in files:
         if stream:
             yield _stream(table, recognizer, path, context, as_json, echo)
@@ -47,8 +46,7 @@ def _whole(table, recognizer, path: Path, context: str, as_json: bool) -> str:
 
 def _stream(table, recognizer, path: Path, context: str, as_json: bool, echo: Path | None) -> str:
     reference = read_wav(echo, SAMPLE_RATE_HZ).samples if echo else None
-    listener = Listener(recognizer, table, echo_canceller=SpeexEchoCanceller() if echo else None,
-                        echo_gate=EchoGate() if echo else None)
+    listener = build_listener(recognizer, table, echo_cancellation=echo is not None, echo_gate=echo is not None)
     listener.set_context(context)
     events = []
     for frame in FileSource(path, frame_samples=320):
@@ -59,7 +57,7 @@ def _stream(table, recognizer, path: Path, context: str, as_json: bool, echo: Pa
             piece = reference[first:first + len(frame.samples)]
             ref[:len(piece)] = piece
         for heard in listener.process(frame, ref):
-            intent = table.parse(heard.text, context)
+            intent = heard.intent
             if intent is not None:
                 events.append({"intent": intent.name, "value": intent.value, "text": heard.text,
                                "at": round(heard.at_s, 2)})

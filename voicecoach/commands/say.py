@@ -13,8 +13,8 @@ from pathlib import Path
 from voicecoach.store import paths
 from voicecoach.store.config import build_config, merge, read_config_file
 from voicecoach.store.content import load_content
-from voicecoach.voice.renderers import VoiceSettings
 from voicecoach.voice.espeak_voices import check_voice
+from voicecoach.voice.renderers import VoiceSettings
 
 
 class SayError(ValueError):
@@ -45,9 +45,9 @@ def checked_request(text: str, *, rate_wpm: int | None, voice: str | None, volum
 def say(text: str, *, out: Path | None, rate_wpm: int | None, voice: str | None, volume: float | None,
         tts: str, device: str | None) -> str:
     """Speak or write the line; returns what to print."""
-    from voicecoach.voice.speaker import clamp_volume
-    from voicecoach.voice.renderers import default_renderer
     from voicecoach.voice.cache import TtsCache
+    from voicecoach.voice.renderers import default_renderer
+    from voicecoach.voice.speaker import clamp_volume
 
     request = checked_request(text, rate_wpm=rate_wpm, voice=voice, volume=volume, to_file=out is not None)
     renderer = default_renderer(tts)
@@ -62,10 +62,10 @@ def say(text: str, *, out: Path | None, rate_wpm: int | None, voice: str | None,
         gain = clamp_volume(request.volume)
         write_wav(out, AudioChunk(np.round(chunk.samples * gain).astype(np.int16), chunk.rate_hz))
         return f"{out}: {chunk.duration_s:.2f} s at {chunk.rate_hz} Hz"
-    from voicecoach.clock import RealClock
-    from voicecoach.audio.players import SoundDevicePlayer, SoundDeviceSettings
-    from voicecoach.voice.speaker import Speaker, SpeakerSettings
     from voicecoach.assemble import device_choice
+    from voicecoach.audio.players import SoundDevicePlayer, SoundDeviceSettings
+    from voicecoach.clock import RealClock
+    from voicecoach.voice.speaker import Speaker, SpeakerSettings
 
     with SoundDevicePlayer(SoundDeviceSettings(device=device_choice(device or ""))) as player:
         speaker = Speaker(renderer, player, TtsCache(), SpeakerSettings(voice=request.voice, volume=request.volume))

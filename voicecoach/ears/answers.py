@@ -21,7 +21,7 @@ An answer that clears something must be plain: a "no" to a red flag always is (r
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 YES, NO, UNSURE, UNCLEAR = "yes", "no", "unsure", "unclear"
@@ -36,7 +36,7 @@ class AnswerRules:
     longest: int
 
     @classmethod
-    def from_phrases(cls, phrases: dict[str, Iterable[tuple[str, ...]]]) -> AnswerRules:
+    def from_phrases(cls, phrases: Mapping[str, Iterable[tuple[str, ...]]]) -> AnswerRules:
         kinds: dict[tuple[str, ...], str] = {}
         for kind in KINDS:
             for phrase in phrases.get(kind, ()):

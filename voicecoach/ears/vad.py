@@ -35,7 +35,7 @@ class VadEvent:
 
     kind: str
     at_s: float
-    utterance: AudioChunk | None = None
+    utterance: AudioChunk
 
 
 def level_db(samples: np.ndarray) -> float:
@@ -43,7 +43,7 @@ def level_db(samples: np.ndarray) -> float:
     if len(samples) == 0:
         return -100.0
     rms = float(np.sqrt(np.mean(np.square(samples.astype(np.float64))))) / 32768.0
-    return 20.0 * np.log10(max(rms, 1e-5))
+    return 20.0 * float(np.log10(max(rms, 1e-5)))
 
 
 @dataclass
@@ -52,7 +52,7 @@ class _State:
     loud_run: int = 0
     quiet_run: int = 0
     seg_start_s: float = 0.0
-    seg_frames: list = field(default_factory=list)
+    seg_frames: list[AudioChunk] = field(default_factory=list)
 
 
 class EnergyVad:
@@ -65,7 +65,7 @@ class EnergyVad:
         self._frame_n = 0
         self._carry = np.zeros(0, dtype=np.int16)
         self._carry_start_s = 0.0
-        self._preroll: deque = deque()
+        self._preroll: deque[AudioChunk] = deque()
         self._s = _State()
 
     @property

@@ -9,30 +9,28 @@ transcript, the journal entry, and the measured stop latencies. Faster than real
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from voicecoach.types import End
+from voicecoach.assemble import build_listener
 from voicecoach.audio.chunks import SAMPLE_RATE_HZ, AudioChunk, read_wav, resample, write_wav
-from voicecoach.clock import SimulatedClock
-from voicecoach.store.content import Content
-from voicecoach.ears.echo import EchoGate, SpeexEchoCanceller
-from voicecoach.store.journal import Journal
-from voicecoach.ears.listener import Listener, ListenerSource
-from voicecoach.settings import ListenerSettings
 from voicecoach.audio.players import WavTimelinePlayer
-from voicecoach.ears.engines.base import Recognizer
-from voicecoach.sim.room import VirtualMicrophone
+from voicecoach.clock import SimulatedClock
 from voicecoach.coach.runner import SessionRunner, transcript
-from voicecoach.types import Line, Utterance
+from voicecoach.ears.engines.base import Recognizer
+from voicecoach.ears.listener import ListenerSource
+from voicecoach.settings import ListenerSettings, SessionSettings
+from voicecoach.sim.room import VirtualMicrophone
 from voicecoach.sim.scenario import Cue, CueSchedule, Scenario, UserVoice
-from voicecoach.settings import SessionSettings
-from voicecoach.types import History
-from voicecoach.voice.speaker import Speaker, SpeakerSettings
-from voicecoach.voice.renderers import Renderer, VoiceSettings
+from voicecoach.store.content import Content
+from voicecoach.store.journal import Journal
+from voicecoach.types import End, History, Line, Utterance
 from voicecoach.voice.cache import TtsCache
+from voicecoach.voice.renderers import Renderer, VoiceSettings
+from voicecoach.voice.speaker import Speaker, SpeakerSettings
 
 
 @dataclass
@@ -122,7 +120,7 @@ class VoiceUser:
         level = cue.level_dbfs if cue.level_dbfs is not None else self.voice.level_dbfs
         return scale_to_dbfs(chunk, level)
 
-    def before_frame(self, timeline: list[Line]) -> None:
+    def before_frame(self, timeline: Sequence[Line]) -> None:
         """Put every cue due before the end of the next microphone frame into the room."""
         horizon = self.mic.now_s + self.mic.frame_samples / self.mic.rate_hz
         while (due := self.schedule.next_due(timeline, self.mic.now_s)) is not None and due[1] < horizon:
@@ -153,7 +151,7 @@ class StopTimer:
 @dataclass
 class BedsideResult:
     outcome: End | None
-    timeline: list[Line]
+    timeline: Sequence[Line]
     origin_s: float
     mix: AudioChunk  # coach and user, as a person by the bed would hear them
     user: list[SpokenCue]
@@ -221,9 +219,8 @@ def run_bedside(content: Content, scenario: Scenario, parts: BedsideParts, *,
     timer = StopTimer(speaker, clock)
     mic = VirtualMicrophone(player.window, clock, scenario.room)
     user = VoiceUser(scenario.cues, mic, parts.user_renderer, scenario.user, parts.cache, scenario.replies)
-    echo = SpeexEchoCanceller(SAMPLE_RATE_HZ, frame_samples=160) if parts.echo_cancellation else None
-    listener = Listener(parts.recognizer, content.intents, parts.listener, echo_canceller=echo,
-                        echo_gate=EchoGate() if parts.echo_gate else None)
+    listener = build_listener(parts.recognizer, content.intents, parts.listener,
+                              echo_cancellation=parts.echo_cancellation, echo_gate=parts.echo_gate)
 
     def frames():
         while not user.finished or mic.now_s < listen_at_least_s:

@@ -12,18 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from voicecoach.audio.chunks import SAMPLE_RATE_HZ
+from voicecoach.audio.players import WavTimelinePlayer
 from voicecoach.clock import SimulatedClock
-from voicecoach.store.content import Content
 from voicecoach.ears.echo import EchoGate, SpeexEchoCanceller
+from voicecoach.ears.engines.base import Recognizer
 from voicecoach.ears.listener import Listener
 from voicecoach.settings import ListenerSettings
-from voicecoach.audio.players import WavTimelinePlayer
-from voicecoach.ears.engines.base import Recognizer
 from voicecoach.sim.room import RoomSettings, VirtualMicrophone
+from voicecoach.store.content import Content
 from voicecoach.types import Utterance
-from voicecoach.voice.speaker import Speaker, SpeakerSettings
-from voicecoach.voice.renderers import Renderer
 from voicecoach.voice.cache import TtsCache
+from voicecoach.voice.renderers import Renderer
+from voicecoach.voice.speaker import Speaker, SpeakerSettings
 
 
 @dataclass

@@ -10,17 +10,17 @@ second `at_s`. `repeat` says the same entry that many times (one per matching li
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from voicecoach.clock import Clock
-from voicecoach.sim.room import RoomSettings
-from voicecoach.ears.intents import IntentTable, packaged_intent_table
-from voicecoach.types import Line, Utterance
 from voicecoach.audio.wav_file import AudioFileError, check_wav_file
+from voicecoach.clock import Clock
+from voicecoach.ears.intents import IntentTable, packaged_intent_table
+from voicecoach.sim.room import RoomSettings
 from voicecoach.store.toml_input import InputError, check_keys, checked_fields, number, parse_toml, read_toml
+from voicecoach.types import Line, Utterance
 
 
 class ScenarioError(ValueError):

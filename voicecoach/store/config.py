@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from voicecoach.settings import VOLUME, ListenerSettings, SessionSettings, SettingsError, load
 from voicecoach.store.content import Routine
@@ -86,7 +87,7 @@ def build_config(raw: dict, routine: Routine, source: str) -> AppConfig:
             raise ConfigError(f"{source}: [{key}] must be a table of settings, got {type(table).__name__}")
     voice, session = raw.get("voice", {}), raw.get("session", {})
     recognizer, audio = raw.get("recognizer", {}), raw.get("audio", {})
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}  # SessionSettings fields, each value already checked for its field
     numbers: dict[str, object] = {}  # checked against the ranges in settings.py
     for key, value in session.items():
         where = f"{source}: session.{key}"

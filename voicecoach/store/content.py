@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from voicecoach.store.content_errors import ContentError
 from voicecoach.ears.intents import IntentTable, load_intent_table
+from voicecoach.store.content_errors import ContentError
 from voicecoach.store.toml_input import InputError, parse_toml, read_toml, short, unknown_key
 
 TIER_ORDER = ("emergency", "professional", "avoid")  # most urgent first
@@ -99,7 +99,7 @@ class Phrases:
     lines: dict[str, tuple[str, ...]]
     teaching: frozenset[str]  # keys of lines allowed to contain command words
 
-    def say(self, key: str, attempt: int = 0, **fields: object) -> str:
+    def say(self, key: str, attempt: int = 0, /, **fields: object) -> str:
         """Wording number `attempt` of line `key` (cycling), with its fields filled in."""
         wordings = self.lines[key]
         return wordings[attempt % len(wordings)].format(**fields)
@@ -162,7 +162,7 @@ class _Fields:
             raise self.fail(key, f"must be between {low} and {high}, got {value}")
         return value
 
-    def table(self, key: str) -> "_Fields":
+    def table(self, key: str) -> _Fields:
         return _Fields(self.get(key), self.source, self._name(key))
 
     def _check_fields(self, key: str, text: str, allowed: tuple[str, ...]) -> None:

@@ -81,16 +81,17 @@ def draw_chart(journal: Journal, path: Path) -> int:
     when = [datetime.fromisoformat(r.started_at).astimezone() for r in rows]
     fig, stiffness = plt.subplots(figsize=(9, 4.5), dpi=100)
     holds = stiffness.twinx()
-    holds.bar(when, [r.holds_completed for r in rows], width=0.6, color="#d9e6f2", label="holds completed")
+    # matplotlib takes datetimes through its units registry; its stubs list only numbers.
+    holds.bar(when, [r.holds_completed for r in rows], width=0.6, color="#d9e6f2", label="holds completed")  # type: ignore[arg-type]
     holds.set_ylabel("holds completed")
     holds.set_ylim(0, max([r.holds_started for r in rows] + [6]) * 2)  # bars in the lower half, under the lines
     stiffness.set_zorder(holds.get_zorder() + 1)
     stiffness.patch.set_visible(False)
     for label, values, style in (("stiffness before", [r.rating_before for r in rows], "o-"),
                                  ("stiffness after", [r.rating_after for r in rows], "s--")):
-        points = [(t, v) for t, v in zip(when, values) if v is not None]
+        points = [(t, v) for t, v in zip(when, values, strict=True) if v is not None]
         if points:
-            stiffness.plot(*zip(*points), style, label=label)
+            stiffness.plot(*zip(*points, strict=True), style, label=label)
     stiffness.set_ylim(-0.5, 10.5)
     stiffness.set_ylabel("stiffness (0 = none, 10 = worst)")
     stiffness.set_title("Back stiffness before and after stretching")

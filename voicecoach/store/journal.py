@@ -11,9 +11,11 @@ import io
 import json
 import os
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from voicecoach.types import History, ScreenOut
 
@@ -71,7 +73,7 @@ class SessionRow:
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Journal:
@@ -87,7 +89,8 @@ class Journal:
             os.chmod(self.path, 0o600)  # readable by its owner only, whatever it was before
             self._db = sqlite3.connect(self.path)
         except (sqlite3.Error, OSError) as exc:
-            raise JournalError(f"cannot open the journal {self.path}: {exc.strerror or exc}") from None
+            reason = exc.strerror if isinstance(exc, OSError) else None  # sqlite3.Error has no strerror
+            raise JournalError(f"cannot open the journal {self.path}: {reason or exc}") from None
         try:
             self._check()
             self._db.executescript(SCHEMA)
@@ -116,7 +119,7 @@ class Journal:
     def close(self) -> None:
         self._db.close()
 
-    def _write(self, sql: str, args: tuple) -> int:
+    def _write(self, sql: str, args: tuple[object, ...]) -> int | None:
         try:
             with self._db:  # one transaction, committed at once
                 return self._db.execute(sql, args).lastrowid
@@ -124,9 +127,11 @@ class Journal:
             raise JournalError(f"cannot write to the journal {self.path}: {exc}") from exc
 
     def open_session(self, when: datetime | None = None) -> int:
-        return self._write("INSERT INTO sessions (started_at) VALUES (?)", ((when or utc_now()).isoformat(),))
+        row_id = self._write("INSERT INTO sessions (started_at) VALUES (?)", ((when or utc_now()).isoformat(),))
+        assert row_id is not None  # an INSERT always sets lastrowid
+        return row_id
 
-    def record(self, session_id: int, kind: str, data: dict, session_s: float, when: datetime | None = None) -> None:
+    def record(self, session_id: int, kind: str, data: Mapping[str, object], session_s: float, when: datetime | None = None) -> None:
         at = (when or utc_now()).isoformat()
         self._write("INSERT INTO events (session_id, at, session_s, kind, data) VALUES (?, ?, ?, ?, ?)",
                     (session_id, at, round(session_s, 2), kind, json.dumps(data, sort_keys=True)))
@@ -147,7 +152,7 @@ class Journal:
         self._write("UPDATE sessions SET ended_at = ?, outcome = ?, detail = ? WHERE id = ?",
                     ((when or utc_now()).isoformat(), outcome, detail, session_id))
 
-    def _read(self, sql: str, args: tuple = ()) -> list[tuple]:
+    def _read(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
         try:
             return self._db.execute(sql, args).fetchall()
         except sqlite3.Error as exc:
@@ -158,16 +163,16 @@ class Journal:
         sql = "SELECT * FROM sessions ORDER BY id DESC" + (f" LIMIT {int(limit)}" if limit else "")
         return [SessionRow(*row) for row in self._read(sql)]
 
-    def events(self, session_id: int) -> list[tuple[str, dict]]:
+    def events(self, session_id: int) -> list[tuple[str, dict[str, Any]]]:
         rows = self._read("SELECT kind, data FROM events WHERE session_id = ? ORDER BY id", (session_id,))
         return [(kind, self._json(data)) for kind, data in rows]
 
-    def timed_events(self, session_id: int) -> list[tuple[str, float, str, dict]]:
+    def timed_events(self, session_id: int) -> list[tuple[str, float, str, dict[str, Any]]]:
         """(when, seconds into the session, kind, data) of a session's records, in order."""
         rows = self._read("SELECT at, session_s, kind, data FROM events WHERE session_id = ? ORDER BY id", (session_id,))
         return [(at, session_s, kind, self._json(data)) for at, session_s, kind, data in rows]
 
-    def _json(self, data: str) -> dict:
+    def _json(self, data: str) -> dict[str, Any]:
         try:
             value = json.loads(data)
         except (TypeError, ValueError):
@@ -195,7 +200,7 @@ class Journal:
                        ratings=tuple(reversed(rows)), screen_out=self._screen_out(now, screenings))
 
     @staticmethod
-    def _full_due(now: datetime, outcomes: dict[int, str], screenings: list[tuple[int, datetime, dict]]) -> bool:
+    def _full_due(now: datetime, outcomes: dict[int, str], screenings: list[tuple[int, datetime, dict[str, Any]]]) -> bool:
         """Full screening on first use, weekly, and after any session since the last full one that
         did not end settled: pain, a red flag, a change, an interruption, an error, silence."""
         fulls = [(sid, at) for sid, at, f in screenings if f.get("kind") == "full" and f.get("result") == "cleared"]
@@ -207,7 +212,7 @@ class Journal:
         return any(f.get("result") == "changed" for sid, _, f in screenings if sid >= since)
 
     @staticmethod
-    def _screen_out(now: datetime, screenings: list[tuple[int, datetime, dict]]) -> ScreenOut | None:
+    def _screen_out(now: datetime, screenings: list[tuple[int, datetime, dict[str, Any]]]) -> ScreenOut | None:
         """The last red-flag "yes" or "not sure" of the past 24 hours, unless since taken back."""
         standing = None
         for _, at, fields in screenings:
@@ -232,7 +237,7 @@ class Journal:
 
     def delete_all(self) -> int:
         """Erase every record; returns how many sessions there were."""
-        count = self._read("SELECT COUNT(*) FROM sessions")[0][0]
+        count = int(self._read("SELECT COUNT(*) FROM sessions")[0][0])
         self._write("DELETE FROM events", ())
         self._write("DELETE FROM sessions", ())
         self._db.execute("VACUUM")  # so deleted records do not linger in the file

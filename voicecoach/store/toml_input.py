@@ -16,6 +16,12 @@ import stat
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+SettingsT = TypeVar("SettingsT", bound="DataclassInstance")
 
 MAX_BYTES = 1_000_000  # content and config files are a few kilobytes
 MAX_DEPTH = 8  # the deepest table or list a content file needs is 3 levels
@@ -25,7 +31,7 @@ class InputError(ValueError):
     """A file or table that cannot be used; the message is one line, without the file's name."""
 
 
-def read_toml(path: Path) -> dict:
+def read_toml(path: Path) -> dict[str, Any]:
     """The tables of the TOML file at `path`; InputError (one line) for anything else."""
     try:
         info = path.stat()
@@ -43,7 +49,7 @@ def read_toml(path: Path) -> dict:
     return parse_toml(raw)
 
 
-def parse_toml(raw: bytes) -> dict:
+def parse_toml(raw: bytes) -> dict[str, Any]:
     """Tables from TOML bytes, with the same checks as `read_toml`."""
     if len(raw) > MAX_BYTES:
         raise InputError(f"is too large (more than {MAX_BYTES} bytes)")
@@ -83,7 +89,7 @@ def unknown_key(key: object, known: Iterable[str]) -> str:
     return f"unknown key {str(key)[:40]!r} ({hint})"
 
 
-def check_keys(table: Mapping, known: Iterable[str], where: str) -> None:
+def check_keys(table: Mapping[str, object], known: Iterable[str], where: str) -> None:
     known = list(known)
     for key in table:
         if key not in known:
@@ -101,14 +107,14 @@ def number(value: object, where: str, low: float, high: float, *, whole: bool = 
     return value
 
 
-def checked_fields(kind: type, table: object, where: str, ranges: Mapping[str, tuple[float, float]]) -> object:
+def checked_fields(kind: type[SettingsT], table: object, where: str, ranges: Mapping[str, tuple[float, float]]) -> SettingsT:
     """An instance of the dataclass `kind` from `table`: only its fields, each of its default's type,
     numbers finite and within `ranges` (field -> (low, high); a number field without one is refused)."""
     if not isinstance(table, dict):
         raise InputError(f"{where}: must be a table")
     fields = {f.name: f for f in dataclasses.fields(kind)}
     check_keys(table, fields, where)
-    values = {}
+    values: dict[str, object] = {}
     for key, value in table.items():
         default = fields[key].default
         at = f"{where}.{key}"

@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -196,13 +196,14 @@ class _EngineWorker:
         self.driver = driver
         self._jobs: list[_Job | None] = []
         self._wake = threading.Condition()
-        self._engine = None
+        self._engine: Any = None  # a pyttsx3.Engine: pyttsx3 is untyped
         self._errors: list[BaseException] = []
         self.retired = False
         self.thread = threading.Thread(target=self._run, name="voicecoach-pyttsx3", daemon=True)
         self.thread.start()
 
-    def submit(self, job: _Job) -> None:
+    def submit(self, job: _Job | None) -> None:
+        """Queue a line; None asks the thread to end."""
         with self._wake:
             self._jobs.append(job)
             self._wake.notify()

@@ -10,10 +10,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from voicecoach.audio.devices import ALSA_CARDS, alsa_cards
-from voicecoach.clock import Clock
 from voicecoach.audio.players import NO_DEVICE_HINT, Player, import_sounddevice
-from voicecoach.voice.renderers import Renderer, VoiceSettings, clamp_rate_wpm
+from voicecoach.clock import Clock
 from voicecoach.voice.cache import TtsCache
+from voicecoach.voice.renderers import Renderer, VoiceSettings, clamp_rate_wpm
 
 MIN_VOLUME = 0.1  # quieter than this is missed; a coach that cannot be heard cannot warn
 MAX_VOLUME = 1.0

@@ -9,6 +9,7 @@ posterior (`Segment.prob`, computed by the bestpath search) reaches a per-word t
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import os
@@ -19,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from voicecoach.audio.chunks import SAMPLE_RATE_HZ, AudioChunk, resample
-from voicecoach.store.private_files import scratch_path
 from voicecoach.ears.engines.base import Hypothesis, RecognizerError, Vocabularies, check_context, vocabulary_words
 from voicecoach.ears.engines.filler_words import FILLER_WORDS
+from voicecoach.store.private_files import scratch_path
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +142,8 @@ class PocketSphinxRecognizer:
 
     # -- set-up -----------------------------------------------------------------------------
     def _pronunciations(self, word: str) -> set[str]:
-        prons, i = set(), 1
+        prons: set[str] = set()
+        i = 1
         while True:
             p = self._decoder.lookup_word(word if i == 1 else f"{word}({i})")
             if p is None:
@@ -157,7 +159,7 @@ class PocketSphinxRecognizer:
             else:
                 words.append(w)
         command_prons = set().union(*(self._pronunciations(w) for w in words)) if words else set()
-        fillers = []
+        fillers: list[str] = []
         for f in FILLER_WORDS:
             if len(fillers) >= self.settings.filler_count:
                 break
@@ -181,7 +183,7 @@ class PocketSphinxRecognizer:
         lp_f, lp_c = math.log10(p_filler), math.log10(self.settings.boost * p_filler)
         nexts: dict[str, set[str]] = {}
         for ph in phrases:
-            for a, b in zip(ph, ph[1:]):
+            for a, b in itertools.pairwise(ph):
                 nexts.setdefault(a, set()).add(b)
         cont = self.settings.phrase_continuation
         bo = {w: math.log10(1.0 - cont) for w in nexts}

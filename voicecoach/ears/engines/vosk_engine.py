@@ -82,7 +82,7 @@ class VoskRecognizer:
         self._stream_start_s = 0.0
         self._stream_end_s = 0.0
         self._last_partial = ""
-        self._done: list[tuple[list[str], list[float], bool]] = []
+        self._done: list[tuple[list[str], list[float], int]] = []  # _words of each Vosk result so far
         self._pending_context = context
         self._in_stream = False
 
@@ -132,7 +132,7 @@ class VoskRecognizer:
         self._in_stream = True
         self._stream_start_s = self._stream_end_s = start_s
         self._last_partial = ""
-        self._done: list[tuple[list[str], list[float], bool]] = []
+        self._done = []
 
     def feed(self, chunk: AudioChunk) -> Hypothesis | None:
         chunk = resample(chunk, SAMPLE_RATE_HZ)

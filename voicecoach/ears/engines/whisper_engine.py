@@ -82,7 +82,7 @@ class WhisperRecognizer:
         self.context = context
         self._pending = context
         self._in_stream = False
-        self.last_decoded = None  # the last raw decode, for benchmarks and logs
+        self.last_decoded: Decoded | None = None  # the last raw decode, for benchmarks and logs
 
     def _prompt_ids(self, context: str, phrases) -> list[int]:
         text = prompt_text(self.settings.context(context).prompt, list(phrases))

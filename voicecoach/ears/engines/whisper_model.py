@@ -147,7 +147,7 @@ class WhisperModel:
                                      return_scores=True, return_no_speech_prob=True, return_logits_vocab=True)[0]
         ids = [i for i in result.sequences_ids[0] if i < self.eot]
         tokens = tuple((self.tokenizer.decode([i]), _probability(np.array(step), i))
-                       for i, step in zip(ids, result.logits[0]))
+                       for i, step in zip(ids, result.logits[0], strict=False))  # one logit step more: the end token
         return Decoded(self.tokenizer.decode(ids), float(result.scores[0]), float(result.no_speech_prob), tokens)
 
 

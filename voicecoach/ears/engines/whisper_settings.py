@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
-from voicecoach.store.content_errors import ContentError
 from voicecoach.ears.engines.base import CONTEXTS
+from voicecoach.store.content_errors import ContentError
 
 SOURCE = "recognition.toml"
 
@@ -94,7 +95,9 @@ def load_whisper_settings(text: str | None = None, source: str = SOURCE, **overr
     table = raw.get("whisper", {})
     if set(raw) - {"whisper"} or not isinstance(table, dict):
         raise ContentError(source, "file", "expected only a [whisper] table")
-    top, defaults = {}, {}
+    # Field values, each checked by _value against its field's type and range.
+    top: dict[str, Any] = {}
+    defaults: dict[str, Any] = {}
     for key, value in table.items():
         if key == "context":
             continue
@@ -110,7 +113,7 @@ def load_whisper_settings(text: str | None = None, source: str = SOURCE, **overr
         if name not in CONTEXTS:
             raise ContentError(source, f"whisper.context.{name}", f"unknown context (known: {', '.join(CONTEXTS)})")
     for name in CONTEXTS:
-        ctx = dict(defaults)
+        ctx: dict[str, Any] = dict(defaults)
         for key, value in per.get(name, {}).items():
             if key not in _CTX:
                 raise ContentError(source, f"whisper.context.{name}.{key}", "unknown setting")
