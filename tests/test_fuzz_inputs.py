@@ -25,6 +25,7 @@ def _limit_memory():
 
 
 def test_a_thousand_mutated_files_are_each_accepted_or_one_clear_line():
+    # 9.7 s measured unloaded: the 900 s limit is only against a hang.
     done = subprocess.run([sys.executable, str(HERE / "fuzz_inputs.py"), str(SEED), str(CASES)], capture_output=True,
                           text=True, timeout=900, preexec_fn=_limit_memory)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -35,6 +36,7 @@ def test_a_thousand_mutated_files_are_each_accepted_or_one_clear_line():
 
 
 def voicecoach(*args, stdin=""):
+    # Each refusal here takes under 0.6 s unloaded: the limit is only against a hang.
     return subprocess.run([sys.executable, "-m", "voicecoach.cli", *args], input=stdin, capture_output=True,
                           text=True, timeout=60, preexec_fn=_limit_memory)
 

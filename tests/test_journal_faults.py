@@ -19,6 +19,7 @@ EVERYTHING_NO = answers("no", 15) + [Cue("skip", after="rating_before")]
 
 
 def voicecoach(*args, stdin=""):
+    # Each command here ends in under 0.4 s unloaded: the limit is only against a hang.
     return subprocess.run([sys.executable, "-m", "voicecoach.cli", *args], input=stdin, capture_output=True,
                           text=True, timeout=120)
 
@@ -71,9 +72,11 @@ def test_a_foreign_database_is_not_written_into(tmp_path):
 def test_an_unreadable_record_is_one_clear_error(tmp_path):
     journal = Journal(tmp_path / "j.sqlite3")
     sid = journal.open_session()
-    journal._db.execute("INSERT INTO events (session_id, at, session_s, kind, data) VALUES (?, ?, 0, 'screening', '{')",
-                        (sid, "2026-01-01T00:00:00+00:00"))  # a record damaged on disk, by hand
-    journal._db.commit()
+    by_hand = sqlite3.connect(journal.path)  # a record damaged on disk, by hand, beside the open journal
+    with by_hand:
+        by_hand.execute("INSERT INTO events (session_id, at, session_s, kind, data) VALUES (?, ?, 0, 'screening', '{')",
+                        (sid, "2026-01-01T00:00:00+00:00"))
+    by_hand.close()
     with pytest.raises(JournalError, match="cannot read"):
         journal.history()
 

@@ -149,7 +149,8 @@ def null_audio_env(tmp_path):
 
 
 def run_child(code: str, env: dict[str, str]) -> dict:
-    """Run `code` in a fresh Python with `env`; it prints one JSON object as its last line."""
+    """Run `code` in a fresh Python with `env`; it prints one JSON object as its last line.
+    Each child here takes at most 1.0 s unloaded: the 60 s limit is only against a hang."""
     done = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
         env=env,
@@ -172,7 +173,7 @@ CHILD_PRELUDE = """
         n = int(round(seconds * rate_hz))
         return AudioChunk((8000 + 2000 * np.sin(np.arange(n) * 0.1)).astype(np.int16), rate_hz)
 
-    def wait_idle(player, limit_s=10.0):
+    def wait_idle(player, limit_s=10.0):  # 14 times the longest wait (0.7 s of audio)
         end = time.monotonic() + limit_s
         while player.busy() and time.monotonic() < end:
             time.sleep(0.001)

@@ -232,7 +232,7 @@ def test_vosk_grammar_drops_unknown_words_with_a_warning(vosk_ko, caplog):
         rec = VoskRecognizer(KO_VOCAB, model=vosk_ko.model)
     assert any("'stop'" in r.getMessage() for r in caplog.records)  # an English word, not in the Korean model
     assert any("[unk]" in r.getMessage() for r in caplog.records)  # this model has no [unk]
-    assert "stop" not in rec._grammars["exercise"] and "멈춰" in rec._grammars["exercise"]
+    assert "stop" not in rec.phrases("exercise") and "멈춰" in rec.phrases("exercise")
 
 
 @needs_ko

@@ -12,6 +12,7 @@ from voicecoach.audio.chunks import read_wav
 
 
 def voicecoach(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    # Each `say` here takes under 0.5 s unloaded: the limit is only against a hang.
     return subprocess.run([sys.executable, "-m", "voicecoach.cli", *args], capture_output=True, text=True,
                           timeout=120, stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})})
 

@@ -31,7 +31,7 @@ def test_signals_during_shutdown_are_ignored_and_the_session_is_journaled_as_int
     try:
         wait_for_coach(proc)
         proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 30  # generous: the machine may be loaded
+        deadline = time.monotonic() + 30  # generous: the whole test takes 0.25 s unloaded
         while proc.poll() is None and time.monotonic() < deadline:
             # More stops arrive while it shuts down: systemd's, and someone pressing Ctrl-C.
             proc.send_signal(signal.SIGINT)
@@ -62,7 +62,7 @@ def test_ctrl_c_ends_the_session_politely_with_exit_code_130():
 def test_invalid_utf8_from_a_pipe_is_read_as_unclear_speech_and_the_session_goes_on():
     done = subprocess.run([sys.executable, "-m", "voicecoach.cli", "run", "--text", "--now"],
                           input=b"\xff\xfe\xc3(\x80\n" + b"stop\n" * 2 + b"end\n", capture_output=True,
-                          timeout=120, env=os.environ)
+                          timeout=120, env=os.environ)  # 0.3 s unloaded: only against a hang
     assert done.returncode == 0, done.stderr.decode()
     assert b"Traceback" not in done.stderr and b"UnicodeDecodeError" not in done.stderr, done.stderr.decode()
     assert done.stdout.count(b"coach: ") > 2  # it carried on after the bad bytes

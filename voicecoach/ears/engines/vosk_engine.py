@@ -99,6 +99,12 @@ class VoskRecognizer:
                                   f"is it a model for the right language? {INSTALL_HINT}")
         return json.dumps(kept + ([UNK] if self._has_unk else []), ensure_ascii=False)
 
+    def phrases(self, context: str) -> list[str]:
+        """The phrases this recognizer listens for in a context: its vocabulary minus those with a word
+        the model does not know (dropped at start-up, with a warning)."""
+        check_context(self.vocabularies, context)
+        return [p for p in json.loads(self._grammars[context]) if p != UNK]
+
     def set_context(self, context: str) -> None:
         """Switch grammars now, or at the end of the current utterance when one is streaming."""
         check_context(self.vocabularies, context)
