@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import run_voice_demo
+
 from voicecoach.store.private_files import runtime_dir, scratch_path
+
 
 def test_the_scratch_folder_is_private_and_scratch_files_are_gone_at_once(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
