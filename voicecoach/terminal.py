@@ -55,8 +55,8 @@ class TerminalSource:
 
     def wait(self, deadline_s: float | None, timeline: Sequence[Line], context: str = "idle") -> Heard | None:
         if self._typed is not None:  # the words of the line whose typing was just reported
-            text, self._typed = self._typed, None
-            return self._utterance(text, context) if text.strip() else NothingSaid(self.clock.now())
+            typed, self._typed = self._typed, None
+            return self._utterance(typed, context) if typed.strip() else NothingSaid(self.clock.now())
         if self._ended:
             return None
         if self.on_listen is not None:

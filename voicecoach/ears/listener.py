@@ -171,7 +171,7 @@ class ListenerSource:
         self.barge_in = barge_in  # report speech onsets (and onsets that brought no words)
         self._awaiting_words = False  # an onset was reported; nothing heard since
         self.ignored: list[tuple[Utterance, str]] = []  # what was heard but taken for the coach's own voice
-        self._queue: deque[Utterance] = deque()
+        self._queue: deque[Utterance | BargeInEvent] = deque()
         self._finished = False
         self.failure: str | None = None  # why listening stopped, if it broke
 

@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from voicecoach.audio.wav_file import AudioFileError, check_wav_file
-from voicecoach.clock import Clock
+from voicecoach.clock import SimulatedClock
 from voicecoach.ears.intents import IntentTable, packaged_intent_table
 from voicecoach.sim.room import RoomSettings
 from voicecoach.store.toml_input import InputError, check_keys, checked_fields, number, parse_toml, read_toml
@@ -154,6 +154,7 @@ class CueSchedule:
         if cue.at_s is not None:
             return cue, max(now, self.origin_s + cue.at_s), None
         prefix = cue.after if cue.after is not None else cue.during
+        assert prefix is not None  # a cue has exactly one of at_s, after, during (_cues checks)
         for i in range(self._search_from, len(timeline)):
             line = timeline[i]
             if line.who == "coach" and not line.dropped and line.key.startswith(prefix):
@@ -167,6 +168,7 @@ class CueSchedule:
             if line.who != "coach" or line.dropped or i == taken:
                 continue
             for reply in self.replies:
+                assert reply.after is not None  # a reply always has `after` (_cues checks)
                 if line.key.startswith(reply.after):
                     return reply, max(now, line.end_s + reply.delay_s), i
         return None
@@ -175,6 +177,7 @@ class CueSchedule:
         """The cue returned by the last `next_due` has been said."""
         kind, line = self._due
         if kind == "reply":
+            assert line is not None  # a reply is always to a line
             self._reply_from = line + 1
             return
         self._index += 1
@@ -186,7 +189,7 @@ class CueSchedule:
 class ScriptedSource:
     """An input source that says each cue in turn, as text, at the time the cue asks for."""
 
-    def __init__(self, cues: list[Cue], clock: Clock, replies: tuple[Cue, ...] = (),
+    def __init__(self, cues: list[Cue], clock: SimulatedClock, replies: tuple[Cue, ...] = (),
                  table: IntentTable | None = None) -> None:
         self.clock = clock
         self.table = table or packaged_intent_table()  # each cue is parsed here, once
