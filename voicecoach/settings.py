@@ -79,6 +79,7 @@ class HoldPacing:
     quiet_before_s: float = 0.5  # a reply must end this long before the next count or the release
     words_per_minute_margin: float = 1.25  # a reply's length is guessed generously ...
     reply_pad_s: float = 0.5  # ... plus this
+    # rough seconds of talk per step, for "how long is left?"
     talk_s: dict[str, int] = field(default_factory=lambda: {"position": 25, "move": 15, "release": 8})
 
 

@@ -8,6 +8,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import overload
 
+CONTEXTS = ("idle", "yesno", "rating", "exercise")  # what the coach listens for: PRODUCT.md §4
+
 # ---- what the user said ---------------------------------------------------------------
 
 

@@ -16,8 +16,6 @@ from voicecoach.types import Intent, Listen
 if TYPE_CHECKING:
     from voicecoach.coach.session import Handler, Session
 
-TALK_S = {"position": 25, "move": 15, "release": 8}  # rough seconds of talk per step, for "how long?"
-
 
 class ExerciseFlow:
     """Walks the routine's steps; pauses, stops and checks in without losing the place."""
@@ -172,15 +170,11 @@ class ExerciseFlow:
 
     def _reply_text(self, text: str, key: str, now: float) -> None:
         if self.s.state is State.HOLD:
-            talk_s = self._speaking_s(text)
+            talk_s = self.hold.speaking_s(text, self.s.rate_wpm)
             if not self.hold.fits(now, talk_s):
                 return  # it would push the count or the release late: the hold keeps its time
             self.hold.talking_until_s = now + talk_s
         self.s.out.say_text(text, key)
-
-    def _speaking_s(self, text: str) -> float:
-        """A generous guess of how long a line takes at the current rate."""
-        return 1.25 * len(text.split()) * 60.0 / self.s.rate_wpm + 0.5
 
     def _say_answer(self, key: str) -> None:
         if key == "progress":
@@ -191,7 +185,8 @@ class ExerciseFlow:
     def _minutes_left(self) -> int:
         """A rough count of the session's minutes to go: the holds left, and the talk around them."""
         rest = self.steps[self._index:]
-        seconds = sum(self.hold_s[s.exercise.id] if s.kind == "hold" else TALK_S[s.kind] for s in rest)
+        talk_s = self.hold.pacing.talk_s
+        seconds = sum(self.hold_s[s.exercise.id] if s.kind == "hold" else talk_s[s.kind] for s in rest)
         return max(1, round(seconds / 60))
 
     # ---- intents that work the same in every exercise step ------------------------------

@@ -8,6 +8,7 @@ except too close to a count or the end, so there is silence between cues.
 
 from __future__ import annotations
 
+from voicecoach.settings import HoldPacing
 from voicecoach.store.content import Exercise, Routine
 from voicecoach.types import Listen
 
@@ -15,8 +16,9 @@ from voicecoach.types import Listen
 class Hold:
     """The timing of the hold under way: when it started, how long it lasts, what was said."""
 
-    def __init__(self, routine: Routine) -> None:
+    def __init__(self, routine: Routine, pacing: HoldPacing = HoldPacing()) -> None:
         self.routine = routine
+        self.pacing = pacing
         self.start_s = 0.0
         self.total_s = 0
         self.cue_index = 0
@@ -42,12 +44,12 @@ class Hold:
 
     def events(self) -> list[tuple[float, int | None]]:
         """(seconds into the hold, count or None for a breathing cue), in time order."""
-        routine, total = self.routine, self.total_s
+        routine, total, pacing = self.routine, self.total_s, self.pacing
         counts: list[tuple[float, int | None]] = [(total - m, m) for m in routine.count_at_s if m < total - 1]
         cues: list[tuple[float, int | None]] = []
         t = routine.cue_interval_s
-        while t < total - 2:
-            if all(abs(t - at) >= 1.5 for at, _ in counts):
+        while t < total - pacing.cue_clear_of_end_s:
+            if all(abs(t - at) >= pacing.cue_clear_of_count_s for at, _ in counts):
                 cues.append((t, None))
             t += routine.cue_interval_s
         return sorted(counts + cues, key=lambda event: event[0])
@@ -60,18 +62,23 @@ class Hold:
         return Listen("exercise", until_s=max(now, wake))
 
     def over(self, now: float) -> bool:
-        return now - self.start_s >= self.total_s - 0.25
+        return now - self.start_s >= self.total_s - self.pacing.end_early_s
 
     def due(self, now: float) -> tuple[float, int | None] | None:
         """The count or cue due at `now`, if any."""
         elapsed = now - self.start_s
-        due = [(at, count) for at, count in self.events() if abs(at - elapsed) < 0.75]
+        due = [(at, count) for at, count in self.events() if abs(at - elapsed) < self.pacing.due_window_s]
         return due[0] if due else None
+
+    def speaking_s(self, text: str, rate_wpm: int) -> float:
+        """A generous guess of how long a line takes at `rate_wpm`."""
+        words_s = len(text.split()) * 60.0 / rate_wpm
+        return self.pacing.words_per_minute_margin * words_s + self.pacing.reply_pad_s
 
     def fits(self, now: float, talk_s: float) -> bool:
         """Can a reply of `talk_s` seconds be said now without pushing a count or the release late?"""
         counts = [self.start_s + at for at, count in self.events() if count is not None]
-        quiet_by = min([t for t in counts if t > now] + [self.end_s]) - 0.5
+        quiet_by = min([t for t in counts if t > now] + [self.end_s]) - self.pacing.quiet_before_s
         return now + talk_s <= quiet_by
 
     def pause(self, now: float) -> None:

@@ -19,14 +19,13 @@ from voicecoach.ears.answers import KINDS as ANSWER_KINDS
 from voicecoach.ears.answers import AnswerRules
 from voicecoach.store.content_errors import ContentError
 from voicecoach.store.toml_input import InputError, check_keys, parse_toml, read_toml, short, unknown_key
-from voicecoach.types import Intent
+from voicecoach.types import CONTEXTS, Intent
 
 INTENT_NAMES = (
     "stop", "pain", "pause", "resume", "next", "repeat", "slower", "faster", "louder", "quieter",
     "longer", "shorter", "how_long", "help", "why", "progress", "end", "yes", "no", "unsure",
     "start", "number",
 )
-CONTEXTS = ("idle", "yesno", "rating", "exercise")
 # While waiting, more words than this around a start phrase mean it was part of a sentence
 # ("it is time to start the car"). Said alone, start phrases came with 0-2 stray words
 # (a misheard "good" of "good morning coach"); in radio sentences, 3-14 (scripts/bench_device.py).

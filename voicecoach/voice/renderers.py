@@ -22,12 +22,12 @@ from typing import Any, Protocol
 import numpy as np
 
 from voicecoach.audio.chunks import AudioChunk, AudioFileError, read_wav
+from voicecoach.settings import DEFAULT_RATE_WPM, RATE_WPM
 
 log = logging.getLogger(__name__)
 
-MIN_RATE_WPM = 110  # slower than this drags; words per minute
-MAX_RATE_WPM = 200  # faster than this is no longer calm (matches SessionSettings.max_rate_wpm)
-DEFAULT_RATE_WPM = 150
+MIN_RATE_WPM = int(RATE_WPM.low)  # the comfortable range, stated once in settings.py
+MAX_RATE_WPM = int(RATE_WPM.high)
 ESPEAK_RATE_HZ = 22050  # what espeak-ng (and so pyttsx3 on Linux) produces
 INSTALL_HINT = "install it: apt-get install espeak-ng"
 

@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 from voicecoach.audio.devices import ALSA_CARDS, alsa_cards
 from voicecoach.audio.players import NO_DEVICE_HINT, Player, import_sounddevice
 from voicecoach.clock import Clock
+from voicecoach.settings import DEFAULT_VOLUME, VOLUME
 from voicecoach.voice.cache import TtsCache
 from voicecoach.voice.renderers import Renderer, VoiceSettings, clamp_rate_wpm
 
-MIN_VOLUME = 0.1  # quieter than this is missed; a coach that cannot be heard cannot warn
-MAX_VOLUME = 1.0
-DEFAULT_VOLUME = 0.8
+MIN_VOLUME, MAX_VOLUME = VOLUME  # the range, stated once in settings.py
 
 
 def clamp_volume(volume: float) -> float:

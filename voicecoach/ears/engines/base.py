@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from voicecoach.audio.chunks import AudioChunk
+from voicecoach.types import CONTEXTS
 
 log = logging.getLogger(__name__)
 
-CONTEXTS = ("idle", "yesno", "rating", "exercise")
 
 
 class RecognizerError(RuntimeError):
