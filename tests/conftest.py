@@ -6,6 +6,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
+import signal
 import struct
 import subprocess
 import sys
@@ -28,6 +29,16 @@ def isolated_home(tmp_path, monkeypatch):
     for var in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
         monkeypatch.setenv(var, str(tmp_path / var.lower()))
     return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def signal_handlers_restored():
+    """`voicecoach run` called in-process installs its SIGTERM/SIGINT handlers: put pytest's back after
+    each test, so a later Ctrl-C or SIGTERM stops the test run instead of raising inside some other test."""
+    saved = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
+    yield
+    for signum, handler in saved.items():
+        signal.signal(signum, handler)
 
 
 @pytest.fixture(scope="session")
