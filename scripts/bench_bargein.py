@@ -69,11 +69,20 @@ MOVE = "move:knee_to_chest"
 
 
 ENGINE: str | None = None  # None: the engine make_recognizer chooses by default (--engine overrides)
+COACH_VOICE = "espeak"  # the coach's voice: espeak (the espeak-ng program) or piper (--voice)
+
+
+def coach_renderer():
+    if COACH_VOICE == "piper":
+        from voicecoach.voice.piper import PiperRenderer
+
+        return PiperRenderer()
+    return EspeakRenderer()
 
 
 def parts(content, cache, listener: ListenerSettings = ListenerSettings(), **kw) -> BedsideParts:
     recognizer = make_recognizer(vocabularies_from_table(content.intents), engine=ENGINE)
-    return BedsideParts(recognizer=recognizer, coach_renderer=EspeakRenderer(), user_renderer=EspeakRenderer(),
+    return BedsideParts(recognizer=recognizer, coach_renderer=coach_renderer(), user_renderer=EspeakRenderer(),
                         cache=cache, listener=listener, **kw)
 
 
@@ -187,7 +196,7 @@ def self_triggering(content, cache, listener: ListenerSettings, gains: list[floa
     for gain in gains:
         for context in ("exercise", "yesno"):
             started = time.perf_counter()
-            result = replay_narration(lines, content, recognizer, EspeakRenderer(), cache=cache, context=context,
+            result = replay_narration(lines, content, recognizer, coach_renderer(), cache=cache, context=context,
                                       room=dataclasses.replace(room, echo_gain=room.echo_gain * gain),
                                       settings=listener)
             print(f"  echo gain {room.echo_gain * gain:.2f} ({gain:g}x the demo's), context {context}: "
@@ -229,10 +238,12 @@ def main() -> int:
     parser.add_argument("--gains", default="1,2", help="echo gains for self-triggering, times the demo's")
     parser.add_argument("--confirm-ms", type=float, default=None, help="loud time before an onset counts")
     parser.add_argument("--engine", default=None, help="recognizer engine (default: make_recognizer's choice)")
+    parser.add_argument("--voice", choices=("espeak", "piper"), default="espeak", help="the coach's voice")
+    parser.add_argument("--gate-db", type=float, default=None, help="echo gate margin, dB (default: the listener's)")
     parser.add_argument("--only", choices=("bargein", "cough", "self", "clears"))
     args = parser.parse_args()
-    global ENGINE
-    ENGINE = args.engine
+    global ENGINE, COACH_VOICE
+    ENGINE, COACH_VOICE = args.engine, args.voice
     try:
         sers = [float(v) for v in args.ser.split(",")]
         gains = [float(v) for v in args.gains.split(",")]
@@ -242,8 +253,11 @@ def main() -> int:
     content = load_content()
     cache = TtsCache()
     listener = ListenerSettings() if args.confirm_ms is None else ListenerSettings(onset_confirm_s=args.confirm_ms / 1000)
-    print(f"# recognizer: {make_recognizer(vocabularies_from_table(content.intents), engine=ENGINE).name}; "
-          f"onset confirmed after {1000 * listener.onset_confirm_s:.0f} ms of loud speech past the end-pointer's 60 ms")
+    if args.gate_db is not None:
+        listener = dataclasses.replace(listener, echo_gate_margin_db=args.gate_db)
+    print(f"# recognizer: {make_recognizer(vocabularies_from_table(content.intents), engine=ENGINE).name}; coach voice: {COACH_VOICE}; "
+          f"onset confirmed after {1000 * listener.onset_confirm_s:.0f} ms of loud speech past the end-pointer's 60 ms; "
+          f"echo gate margin {listener.echo_gate_margin_db:g} dB")
     if args.only in (None, "self"):
         self_triggering(content, cache, listener, gains)
     if args.only in (None, "bargein"):

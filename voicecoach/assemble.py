@@ -20,6 +20,7 @@ from voicecoach.audio.devices import Backoff, open_with_backoff, rescan
 from voicecoach.audio.players import Player, PlayerError, SoundDevicePlayer, SoundDeviceSettings, import_sounddevice, played_window
 from voicecoach.audio.sources import AudioDeviceError, MicrophoneSettings, MicrophoneSource
 from voicecoach.clock import Clock
+from voicecoach.coach.line_set import every_line
 from voicecoach.ears.echo import EchoGate, SpeexEchoCanceller
 from voicecoach.ears.engines import make_recognizer, vocabularies_from_table
 from voicecoach.ears.engines.base import Recognizer
@@ -28,8 +29,12 @@ from voicecoach.ears.listener import Listener, ListenerSource
 from voicecoach.settings import ListenerSettings
 from voicecoach.store.config import AppConfig
 from voicecoach.store.content import Content
+from voicecoach.types import History
 from voicecoach.voice.cache import TtsCache
-from voicecoach.voice.renderers import Renderer, TtsError, VoiceSettings, default_renderer
+from voicecoach.voice.piper import PiperRenderer
+from voicecoach.voice.prepare import BackgroundPrepare, prepare_in_background
+from voicecoach.voice.prepared import PreparedVoice
+from voicecoach.voice.renderers import Renderer, TtsError, TtsUnavailable, VoiceSettings, default_renderer
 from voicecoach.voice.speaker import Speaker, SpeakerSettings
 
 log = logging.getLogger(__name__)
@@ -59,16 +64,66 @@ def build_listener(recognizer: Recognizer, table: IntentTable, settings: Listene
     """The coach's ears: end-pointing and early intents, with the echo canceller and the gate
     that keep the coach's own voice out (both need what the speaker played, frame by frame)."""
     canceller = SpeexEchoCanceller(SAMPLE_RATE_HZ, frame_samples=echo_frame_samples) if echo_cancellation else None
-    gate = EchoGate(margin_db=settings.echo_gate_margin_db) if echo_gate else None
+    gate = EchoGate(margin_db=settings.echo_gate_margin_db, gated_gain_db=settings.echo_gated_gain_db) if echo_gate else None
     return Listener(recognizer, table, settings, echo_canceller=canceller, echo_gate=gate)
 
 
 def build_speaker(player: Player, config: AppConfig, *, renderer: Renderer | None = None,
                   cache: TtsCache | None = None) -> Speaker:
     """The coach's voice on `player`, at the configured voice, rate and volume."""
-    voice = VoiceSettings(voice=config.voice, rate_wpm=config.session.rate_wpm)
-    return Speaker(renderer or default_renderer("auto"), player, cache,
-                   SpeakerSettings(voice=voice, volume=config.session.volume))
+    return Speaker(renderer or voice_renderer(config.voice_engine), player, cache,
+                   SpeakerSettings(voice=voice_settings(config), volume=config.session.volume))
+
+
+def voice_settings(config: AppConfig) -> VoiceSettings:
+    return VoiceSettings(voice=config.voice, rate_wpm=config.session.rate_wpm)
+
+
+def _quick_engine(engine: str) -> str:
+    return engine if engine in ("pyttsx3", "espeak") else "auto"
+
+
+def neural_voice(engine: str) -> PiperRenderer | None:
+    """The Piper voice the engine setting asks for, if it is installed (it is not loaded yet)."""
+    if engine not in ("auto", "piper"):
+        return None
+    try:
+        return PiperRenderer()
+    except TtsUnavailable as exc:
+        if engine == "piper":  # asked for by name: say why it is not there, and go on
+            log.warning("%s; espeak-ng speaks instead", exc)
+        return None
+
+
+def voice_renderer(engine: str = "auto") -> Renderer:
+    """The coach's voice for lines rendered when they are needed (`say`, `check`, the demo on its
+    simulated clock): the neural Piper voice where installed, else pyttsx3 / espeak-ng."""
+    neural = neural_voice(engine)
+    return neural if neural is not None else default_renderer(_quick_engine(engine))
+
+
+def session_voice(engine: str, cache: TtsCache) -> Renderer:
+    """The coach's voice for a live session: the neural voice's lines prepared ahead of time
+    (`voicecoach prepare`), espeak-ng at once for any that is not ready. This process never
+    loads the neural voice."""
+    quick = default_renderer(_quick_engine(engine))
+    neural = neural_voice(engine)
+    return PreparedVoice(neural.engine_id, cache, quick) if neural is not None else quick
+
+
+def lines_to_prepare(content: Content, history: History | None = None) -> list[str]:
+    """What the neural voice renders ahead: every line of the content (with the progress sentence
+    the journal's history gives, rather than every possible one)."""
+    return every_line(content, history)
+
+
+def start_preparing(content: Content, config: AppConfig, cache: TtsCache,
+                    history: History | None = None) -> BackgroundPrepare | None:
+    """Render the lines not prepared yet in a low-priority child process (the neural voice loads
+    there, not here); None when there is no neural voice."""
+    if neural_voice(config.voice_engine) is None:
+        return None
+    return prepare_in_background(lines_to_prepare(content, history), cache.directory, voice_settings(config))
 
 
 class MicrophoneClock:
@@ -89,9 +144,12 @@ class VoiceParts:
     speaker: Speaker
     source: ListenerSource
     player: SoundDevicePlayer
+    preparing: BackgroundPrepare | None = None  # the neural voice's lines, rendered in a child process
 
     def close(self) -> None:
         self.player.close()
+        if self.preparing is not None:
+            self.preparing.stop()  # what it stored stays; the next start resumes from there
 
 
 NO_SOUND_CARD = ("no sound card found; type instead with `voicecoach run --text`, "
@@ -114,9 +172,10 @@ def open_voice(content: Content, config: AppConfig, clock: Clock, *, tell_user: 
     if wait_s == 0 and not _any_device(sd):
         raise AudioDeviceError(NO_SOUND_CARD)  # before the recognizer loads: nothing half-starts
     recognizer = configured_recognizer(content, config, context="idle")
-    renderer, cache = default_renderer("auto"), TtsCache()
-    voice = VoiceSettings(voice=config.voice, rate_wpm=config.session.rate_wpm)
-    cache.prerender(renderer, _common_lines(content), voice)
+    cache = TtsCache()
+    renderer = session_voice(config.voice_engine, cache)
+    quick = renderer.quick if isinstance(renderer, PreparedVoice) else renderer
+    cache.prerender(quick, _common_lines(content), voice_settings(config))  # the fallback's lines start at once too
     output = SoundDeviceSettings(device=device_choice(config.output_device))
     microphone = MicrophoneSettings(device=device_choice(config.input_device))
 
@@ -150,7 +209,19 @@ def open_voice(content: Content, config: AppConfig, clock: Clock, *, tell_user: 
 
     listener = build_listener(recognizer, content.intents, config.listening)
     source = ListenerSource(frames, listener, clock, reference=reference)
-    return VoiceParts(speaker, source, player)
+    preparing = start_preparing(content, config, cache, known_history()) if isinstance(renderer, PreparedVoice) else None
+    return VoiceParts(speaker, source, player, preparing)
+
+
+def known_history() -> History:
+    """What the journal knows, for the progress sentence to prepare (unknown: none yet)."""
+    from voicecoach.store import paths
+    from voicecoach.store.journal import Journal, JournalError
+
+    try:
+        return Journal(paths.journal_path()).history()
+    except JournalError:
+        return History()
 
 
 def _any_device(sd) -> bool:

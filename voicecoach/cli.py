@@ -60,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     voice = argparse.ArgumentParser(add_help=False)
     voice.add_argument("--rate", type=int, metavar="WPM", help="speech rate, words per minute (110-200)")
     voice.add_argument("--volume", type=float, help="speech volume, 0.2 to 1")
+    voice.add_argument("--tts", choices=("auto", "piper", "pyttsx3", "espeak"),
+                       help="the coach's voice (auto: the neural Piper voice where installed; default: the config's)")
     engine = argparse.ArgumentParser(add_help=False)
     engine.add_argument("--engine", choices=("auto", "whisper", "vosk", "pocketsphinx"),
                         help="speech recognizer (auto: whisper; default: the config's, else auto)")
@@ -93,12 +95,16 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("--rate", type=int, default=None, metavar="WPM", help="words per minute (110-200)")
     say.add_argument("--voice", default=None, help="espeak-ng voice, e.g. en-us, en+f3")
     say.add_argument("--volume", type=float, default=None, help="0.2 to 1")
-    say.add_argument("--tts", choices=("auto", "pyttsx3", "espeak"), default="auto", help="speech renderer")
+    say.add_argument("--tts", choices=("auto", "piper", "pyttsx3", "espeak"), default="auto",
+                     help="speech renderer (auto: the neural Piper voice where installed)")
     say.add_argument("--device", default=None, help="output device, name or index (see `voicecoach devices`)")
     sub.add_parser("devices", parents=[verbose], help="list audio input and output devices")
     check = sub.add_parser("check", parents=[verbose, settings, voice, engine], formatter_class=formatter,
                            help="play a phrase, record, and report levels and what was heard")
     check.add_argument("--seconds", type=float, default=4.0, help="how long to record")
+    sub.add_parser("prepare", parents=[verbose, settings, routine, voice], formatter_class=formatter,
+                   help="render the neural voice's lines ahead of time (after install, and after a change of "
+                        "routine, voice or rate)")
 
     install = sub.add_parser("install-model", parents=[verbose], formatter_class=formatter,
                              help="download, check and unpack the small English Vosk model")
@@ -160,6 +166,8 @@ def load_settings(args: argparse.Namespace) -> tuple[Content, AppConfig]:
         flags["voice"]["volume"] = args.volume
     if args.engine:
         flags["recognizer"]["engine"] = args.engine
+    if getattr(args, "tts", None):
+        flags["voice"]["engine"] = args.tts
     flags = {k: v for k, v in flags.items() if v}
     try:  # the flags alone first, so that their errors name the flag, not a config file
         build_config(flags, content.routine, "command line")
@@ -313,14 +321,16 @@ def _voice_demo(content: Content, config: AppConfig, scenario, journal: Journal,
     """The virtual bedside: real speech out, a synthesized user in a simulated room, real recognition."""
     import time
 
-    from voicecoach.assemble import configured_recognizer
+    from voicecoach.assemble import configured_recognizer, voice_renderer
     from voicecoach.sim.bedside import BedsideParts, run_bedside, save_outputs
     from voicecoach.voice.cache import TtsCache
-    from voicecoach.voice.renderers import EspeakRenderer, VoiceSettings, default_renderer
+    from voicecoach.voice.renderers import EspeakRenderer, VoiceSettings
 
     started = time.perf_counter()
     recognizer = configured_recognizer(content, config, context="idle")
-    parts = BedsideParts(recognizer=recognizer, coach_renderer=default_renderer("auto"),
+    # The neural voice renders each line when first needed: the simulated clock waits for it.
+    coach_voice = voice_renderer(config.voice_engine)
+    parts = BedsideParts(recognizer=recognizer, coach_renderer=coach_voice,
                          user_renderer=EspeakRenderer(), cache=TtsCache(),
                          coach_voice=VoiceSettings(voice=config.voice))
     result = run_bedside(content, scenario, parts, settings=config.session, journal=journal)
@@ -329,6 +339,7 @@ def _voice_demo(content: Content, config: AppConfig, scenario, journal: Journal,
     extra = [screening_summary(result.timeline, content),
              f"stop said over the coach, end of the word to silence: {latencies}",
              f"heard but taken for the coach's own voice: {len(result.ignored)}",
+             f"coach's voice: {coach_voice.engine_id}",
              f"simulated {max(l.end_s for l in result.timeline):.0f} s in {time.perf_counter() - started:.0f} s"]
     return result.outcome, result.transcript(), {"audio": files["audio"]}, extra
 
@@ -392,6 +403,14 @@ def cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_prepare(args: argparse.Namespace) -> int:
+    from voicecoach.commands.prepare import prepare_voice
+
+    content, config = load_settings(args)
+    print(prepare_voice(content, config, show=sys.stdout))
+    return 0
+
+
 def cmd_say(args: argparse.Namespace) -> int:
     from voicecoach.commands.say import say
 
@@ -449,7 +468,7 @@ def _confirm(question: str) -> bool:
 
 COMMANDS = {"run": cmd_run, "demo": cmd_demo, "history": cmd_history, "say": cmd_say, "devices": cmd_devices,
             "recognize": cmd_recognize, "install-model": cmd_install_model,
-            "check": cmd_check}
+            "check": cmd_check, "prepare": cmd_prepare}
 
 
 def _errors() -> tuple[type[BaseException], ...]:

@@ -113,6 +113,10 @@ class ListenerSettings:
     # 100 ms sooner at 0 dB SER, while a whole session of narration at twice the demo's echo
     # still triggers nothing (scripts/bench_bargein.py; docs/benchmarks.md, "Barge-in").
     echo_gate_margin_db: float = tunable(8.0, 0, 30, unit="dB")
+    # What the gate leaves of a frame it takes for the coach's echo. -30 dB (the old value) left
+    # the loudest neural-voice echo at twice the demo's level just above the end-pointer's
+    # -55 dBFS floor: two self-onsets a session; -40 and -50 dB gave none (docs/benchmarks.md).
+    echo_gated_gain_db: float = tunable(-45.0, -80, 0, unit="dB")
 
 
 class SettingsError(ValueError):

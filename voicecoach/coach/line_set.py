@@ -18,17 +18,25 @@ import string
 from collections.abc import Iterable, Iterator
 
 from voicecoach.coach.plan import plan_steps
+from voicecoach.coach.progress import progress_sentence
+from voicecoach.settings import HoldPacing
 from voicecoach.store.content import Content
+from voicecoach.types import History
 
 MAX_ROUNDS = 10  # config.py's upper bound on session.rounds for an exercise
 SESSIONS_REMEMBERED = 10  # journal.History keeps the ratings of the last 10 sessions
 RATINGS = range(11)  # a stiffness rating, zero to ten
-TALK_S = {"position": 25, "move": 15, "release": 8}  # exercise_flow._minutes_left's guess of talk per step
+TALK_S = HoldPacing().talk_s  # the exercise's guess of talk per step, for "how long is left?"
 
 
-def every_line(content: Content) -> list[str]:
-    """Every distinct line the coach can say, in a stable order (phrases, screening, exercises)."""
-    lines = [*_phrase_lines(content), *_screening_lines(content), *_exercise_lines(content)]
+def every_line(content: Content, history: History | None = None) -> list[str]:
+    """Every distinct line the coach can say, in a stable order (phrases, screening, exercises).
+
+    With `history` (what the journal knows), the answer to "how am I doing?" is the one sentence
+    that history gives, not every sentence any history could give (over 2,000 of them)."""
+    progress = [progress_sentence(content.phrases, list(history.ratings))] if history is not None else None
+    lines = [*_phrase_lines(content, skip_progress=progress is not None), *(progress or []),
+             *_screening_lines(content), *_exercise_lines(content)]
     return list(dict.fromkeys(line for line in lines if line.strip()))
 
 
@@ -37,9 +45,11 @@ def placeholders(wording: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(wording) if name}
 
 
-def _phrase_lines(content: Content) -> Iterator[str]:
+def _phrase_lines(content: Content, *, skip_progress: bool = False) -> Iterator[str]:
     values = field_values(content)
     for key, wordings in content.phrases.lines.items():
+        if skip_progress and key.startswith("progress_"):
+            continue
         for wording in wordings:
             if not placeholders(wording):
                 yield wording

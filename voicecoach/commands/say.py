@@ -45,12 +45,12 @@ def checked_request(text: str, *, rate_wpm: int | None, voice: str | None, volum
 def say(text: str, *, out: Path | None, rate_wpm: int | None, voice: str | None, volume: float | None,
         tts: str, device: str | None) -> str:
     """Speak or write the line; returns what to print."""
+    from voicecoach.assemble import voice_renderer
     from voicecoach.voice.cache import TtsCache
-    from voicecoach.voice.renderers import default_renderer
     from voicecoach.voice.speaker import clamp_volume
 
     request = checked_request(text, rate_wpm=rate_wpm, voice=voice, volume=volume, to_file=out is not None)
-    renderer = default_renderer(tts)
+    renderer = voice_renderer(tts)
     if out is not None:
         import numpy as np
 

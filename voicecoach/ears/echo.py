@@ -64,8 +64,10 @@ class EchoGate:
     # about 100 ms sooner at 0 dB SER, while a whole session of narration at twice the demo's
     # echo still triggers nothing (scripts/bench_bargein.py; docs/benchmarks.md, "Barge-in").
     def __init__(self, *, margin_db: float = 8.0, window_frames: int = 200, tail_s: float = 0.3,
-                 frame_s: float = 0.02, initial_leak_db: float = -6.0, quiet_reference_db: float = -70.0) -> None:
+                 frame_s: float = 0.02, initial_leak_db: float = -6.0, quiet_reference_db: float = -70.0,
+                 gated_gain_db: float = -45.0) -> None:
         self.margin_db = margin_db
+        self._gated_gain = 10 ** (gated_gain_db / 20)
         self.quiet_reference_db = quiet_reference_db
         self._leaks: deque[float] = deque(maxlen=window_frames)
         self._recent_ref: deque[float] = deque(maxlen=max(1, int(round(tail_s / frame_s))))
@@ -90,5 +92,5 @@ class EchoGate:
             self._leaks.append(out_db - ref_db)
         if out_db < loudest_ref + self.leak_db + self.margin_db:
             self.gated_frames += 1
-            return (cleaned * 0.03).astype(np.int16)  # -30 dB: left as room tone, not as speech
+            return (cleaned * self._gated_gain).astype(np.int16)  # left as room tone, not as speech
         return cleaned

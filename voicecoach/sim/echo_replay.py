@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from voicecoach.assemble import build_listener
 from voicecoach.audio.chunks import SAMPLE_RATE_HZ
 from voicecoach.audio.players import WavTimelinePlayer
 from voicecoach.clock import SimulatedClock
-from voicecoach.ears.echo import EchoGate, SpeexEchoCanceller
 from voicecoach.ears.engines.base import Recognizer
-from voicecoach.ears.listener import Listener
 from voicecoach.settings import ListenerSettings
 from voicecoach.sim.room import RoomSettings, VirtualMicrophone
 from voicecoach.store.content import Content
@@ -41,8 +40,7 @@ def replay_narration(lines: list[str], content: Content, recognizer: Recognizer,
     player = WavTimelinePlayer(clock, rate_hz=SAMPLE_RATE_HZ, origin_s=0.0)
     speaker = Speaker(renderer, player, cache, SpeakerSettings())
     mic = VirtualMicrophone(player.window, clock, room)
-    listener = Listener(recognizer, content.intents, settings, echo_canceller=SpeexEchoCanceller(SAMPLE_RATE_HZ),
-                        echo_gate=EchoGate())
+    listener = build_listener(recognizer, content.intents, settings)
     listener.set_context(context)
     result = ReplayResult(0.0, [], [])
     for line in lines:

@@ -26,6 +26,7 @@ class AppConfig:
     session: SessionSettings = field(default_factory=SessionSettings)
     listening: ListenerSettings = field(default_factory=ListenerSettings)
     voice: str = "en-us"  # espeak-ng voice name
+    voice_engine: str = "auto"  # auto (= piper where installed, else pyttsx3), piper, pyttsx3 or espeak
     night_volume: float | None = None  # used instead of the volume during the night hours
     night_hours: tuple[dt.time, dt.time] = (dt.time(21, 0), dt.time(7, 0))  # local time, from-to
     quiet_hours: tuple[dt.time, dt.time] | None = None  # no start phrase accepted then (local time)
@@ -37,6 +38,7 @@ class AppConfig:
 
 
 ENGINES = ("auto", "whisper", "vosk", "pocketsphinx")
+VOICE_ENGINES = ("auto", "piper", "pyttsx3", "espeak")
 # A red-flag "no" (and the "yes" that accepts its read-back) heard with less confidence than
 # this is read back, unless [session] confirm_below is set. Whisper's word-token confidence,
 # tune speakers (scripts/bench_recognition.py): right "yes"/"no" median 0.75, 10th percentile
@@ -104,8 +106,12 @@ def build_config(raw: dict, routine: Routine, source: str) -> AppConfig:
     for key, value in voice.items():
         if key in ("rate_wpm", "volume"):
             numbers[key] = value
-        elif key not in ("name", "night_volume", "night_hours"):
-            raise _unknown(f"{source}: voice", key, ("name", "rate_wpm", "volume", "night_volume", "night_hours"))
+        elif key not in ("name", "engine", "night_volume", "night_hours"):
+            raise _unknown(f"{source}: voice", key, ("name", "engine", "rate_wpm", "volume", "night_volume",
+                                                     "night_hours"))
+    voice_engine = voice.get("engine", "auto")
+    if not isinstance(voice_engine, str) or voice_engine not in VOICE_ENGINES:
+        raise ConfigError(f"{source}: voice.engine: must be one of {', '.join(VOICE_ENGINES)}, got {short(voice_engine)}")
     try:
         defaults = load(SessionSettings, {k: v for k, v in numbers.items() if k not in ("rate_wpm", "volume")},
                         f"{source}: session", also=("hold_s", "rounds", "quiet_hours"))
@@ -144,6 +150,7 @@ def build_config(raw: dict, routine: Routine, source: str) -> AppConfig:
         session=replace(defaults, **changes),
         listening=listening,
         voice=str(voice.get("name", "en-us")),
+        voice_engine=voice_engine,
         night_volume=night,
         night_hours=night_hours,
         quiet_hours=quiet_hours,

