@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from voicecoach.coach.line_set import every_line
 from voicecoach.store.content import load_content
+from voicecoach.types import History
 from voicecoach.voice.cache import TtsCache, cache_key
 from voicecoach.voice.renderers import VoiceSettings
 
@@ -90,10 +91,13 @@ def main() -> int:
     rng, boot = random.Random(args.seed), np.random.default_rng(args.seed)
     voice = VoiceSettings()
 
-    lines = every_line(load_content())
+    content = load_content()
+    every = every_line(content)
+    lines = every_line(content, History())  # what `voicecoach prepare` renders: one progress sentence, not all
     words = {t: len(t.split()) for t in lines}
     total_words = sum(words.values())
-    print(f"line set: {len(lines)} lines, {total_words} words (voicecoach.line_set.every_line)")
+    print(f"line set: {len(lines)} lines, {total_words} words (coach/line_set.every_line with the journal's history; "
+          f"{len(every)} with every progress sentence any history could give)")
 
     started = time.perf_counter()
     from voicecoach.voice.piper import PiperRenderer

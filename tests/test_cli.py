@@ -1,5 +1,6 @@
 """The command line: demo, run --text, history, and clear one-line errors for bad input."""
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -46,6 +47,11 @@ def test_demo_runs_a_whole_session_by_voice_in_the_virtual_bedside(voice_demo):
     lines, questions = map(int, re.search(r"screening: (\d+) coach lines for (\d+) questions", done.stdout).groups())
     assert questions == 15 and lines <= 18, done.stdout
     assert "[cut off]" in done.stdout and "coach: Stopped. Relax." in done.stdout
+    # In the neural voice where it is installed, and its echo never cut the coach off by itself.
+    piper_installed = importlib.util.find_spec("piper") is not None
+    assert ("coach's voice: piper" in done.stdout) == piper_installed, done.stdout
+    assert "coach cut off with nobody speaking (self-triggers): 0" in done.stdout
+    assert "heard but taken for the coach's own voice: 0" in done.stdout
     audio = read_wav(done.out / "session.wav")
     assert audio.duration_s > 300 and abs(audio.samples.astype(float)).max() > 3000
     (row,) = Journal(done.out / "journal.sqlite3").sessions()

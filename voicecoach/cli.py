@@ -339,6 +339,7 @@ def _voice_demo(content: Content, config: AppConfig, scenario, journal: Journal,
     extra = [screening_summary(result.timeline, content),
              f"stop said over the coach, end of the word to silence: {latencies}",
              f"heard but taken for the coach's own voice: {len(result.ignored)}",
+             f"coach cut off with nobody speaking (self-triggers): {len(result.self_triggers())}",
              f"coach's voice: {coach_voice.engine_id}",
              f"simulated {max(l.end_s for l in result.timeline):.0f} s in {time.perf_counter() - started:.0f} s"]
     return result.outcome, result.transcript(), {"audio": files["audio"]}, extra

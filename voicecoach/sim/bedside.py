@@ -171,6 +171,11 @@ class BedsideResult:
                 out.append(after[0] - cue.onset_s)
         return out
 
+    def self_triggers(self) -> list[float]:
+        """Clock times the coach was cut off with nobody speaking: its own voice, heard back."""
+        spoken = [(cue.start_s - 0.2, cue.end_s + 1.0) for cue in self.user]
+        return [t for t in self.silenced_at if not any(a <= t <= b for a, b in spoken)]
+
     def stop_latencies_s(self, words: tuple[str, ...] = ("stop",)) -> list[float]:
         """For each user line starting with one of `words` said while the coach talked: seconds
         from the end of the spoken line to silence (None-free; unheard ones are left out)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import multiprocessing as mp
 import os
+import signal
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,12 +125,27 @@ def prepare_in_background(lines: Iterable[str], cache_dir: str | Path, voice: Vo
     ctx = mp.get_context("spawn")  # not fork: the parent has audio threads, and must not share the model
     shared = (ctx.Value("i", 0), ctx.Value("i", 0), ctx.Value("i", 0), ctx.Array("c", 300), ctx.Array("c", 20))
     process = ctx.Process(target=_child, name="voicecoach-prepare", daemon=True,
-                          args=(list(lines), str(cache_dir), voice, make_renderer, renderer_args, shared))
+                          args=(list(lines), str(cache_dir), voice, make_renderer, renderer_args, shared, os.getpid()))
     process.start()
     return BackgroundPrepare(process, shared)
 
 
-def _child(lines, cache_dir, voice, make_renderer, renderer_args, shared) -> None:
+def end_with_parent(parent_pid: int) -> None:
+    """Have the kernel end this process when its parent dies (Linux), however the parent ended:
+    a preparation nobody will use must not keep the CPU, nor the parent's output pipes, open."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the daemon flag ends it with a parent that exits normally
+        pass
+    if os.getppid() != parent_pid:  # the parent died before the line above: nobody to prepare for
+        os._exit(0)
+
+
+def _child(lines, cache_dir, voice, make_renderer, renderer_args, shared, parent_pid) -> None:
+    end_with_parent(parent_pid)
     done, total, rendered, error, priority = shared
     priority.value = lower_priority().encode()[:20]
 
