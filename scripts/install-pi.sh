@@ -48,7 +48,7 @@ fi
   else echo 'voicecoach: no Vosk model (see the line above); the coach uses its embedded model' >&2; fi"
 
 # The neural voice's lines, rendered ahead into the service's speech cache as the service user, at
-# idle priority (about 2-3 h on a Pi 4: docs/benchmarks.md). Ctrl-C is safe: the service goes on
+# idle priority (about 10 minutes on a Pi 4: docs/benchmarks.md). Ctrl-C is safe: the service goes on
 # preparing in the background, and espeak-ng says any line that is not ready yet.
 "${sudo[@]}" install -d -o "$user" -g "$user" -m 0700 /var/cache/voicecoach
 "${sudo[@]}" runuser -u "$user" -- env XDG_CACHE_HOME=/var/cache XDG_DATA_HOME=/var/lib XDG_CONFIG_HOME=/etc \

@@ -44,3 +44,15 @@ def test_quiet_hours_ignore_the_start_phrase(content):
                                accepts_start=lambda quiet=quiet: not quiet)
         runner.run(start_now=False)
         assert any(l.key == "start" for l in runner.timeline) is started
+
+
+def test_the_readme_config_example_is_a_valid_config(content):
+    import re
+    import tomllib
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    example = re.search(r"## Configuration.*?```toml\n(.*?)```", readme, re.S).group(1)
+    config = build_config(tomllib.loads(example), content.routine, "README.md")
+    assert config.session.hold_s == {"knee_to_chest": 20, "lumbar_rotation": 8}
+    assert config.voice_engine == "auto" and config.listening.echo_gate_margin_db == 8
