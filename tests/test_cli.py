@@ -54,8 +54,12 @@ def test_demo_runs_a_whole_session_by_voice_in_the_virtual_bedside(voice_demo):
     assert "heard but taken for the coach's own voice: 0" in done.stdout
     audio = read_wav(done.out / "session.wav")
     assert audio.duration_s > 300 and abs(audio.samples.astype(float)).max() > 3000
-    (row,) = Journal(done.out / "journal.sqlite3").sessions()
+    journal = Journal(done.out / "journal.sqlite3")
+    (row,) = journal.sessions()
     assert row.outcome == "completed" and row.holds_completed == 6
+    # Whatever the voice's line lengths, every completed hold lasted its time, from the clock.
+    holds = [data for kind, data in journal.events(row.id) if kind == "hold" and data["completed"]]
+    assert len(holds) == 6 and all(abs(h["held_s"] - h["target_s"]) <= 0.3 for h in holds), holds
 
 
 def test_demo_with_a_scenario_of_your_own(tmp_path):
