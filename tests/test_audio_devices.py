@@ -226,7 +226,9 @@ NULL_DEVICE_CONF = "pcm.!default { type null }\nctl.!default { type hw card 0 }\
 
 
 def _alsa_env(conf: Path) -> dict[str, str]:
-    return {**os.environ, "ALSA_CONFIG_PATH": str(conf), "PATH": "/usr/bin:/bin"}
+    home = conf.parent  # the child's journal and speech cache stay in the test's folder
+    return {**os.environ, "ALSA_CONFIG_PATH": str(conf), "PATH": "/usr/bin:/bin",
+            "XDG_DATA_HOME": str(home / "data"), "XDG_CACHE_HOME": str(home / "cache")}
 
 
 @pytest.mark.slow
