@@ -121,3 +121,32 @@ def test_when_speech_fails_the_session_ends_and_is_journaled(content, tmp_path):
     assert (outcome.outcome, outcome.detail) == ("error", "speech failed")
     (row,) = journal.sessions()
     assert row.outcome == "error" and row.holds_started == 0
+
+
+class LateSource:
+    """Delivers one line parsed in another context than the session listens in now, as a
+    listener does when a deadline passes while the user is still speaking."""
+
+    def __init__(self, clock, text, parsed_in):
+        self.clock, self.text, self.parsed_in, self.done = clock, text, parsed_in, False
+
+    @property
+    def finished(self):
+        return self.done
+
+    def wait(self, deadline_s, timeline, context="idle"):
+        from voicecoach.types import Intent, Utterance
+
+        if self.done:
+            return None
+        self.done = True
+        self.clock.advance_to(self.clock.now() + 1.0)
+        return Utterance(self.text, self.clock.now(), Intent("number", value=5, text=self.text), 1.0, self.parsed_in)
+
+
+def test_words_parsed_in_a_context_the_session_has_left_are_judged_where_it_is_now(content):
+    clock = SimulatedClock()
+    runner = SessionRunner(content, clock=clock, speaker=TextSpeaker(), source=LateSource(clock, "stop", "rating"))
+    outcome = runner.run(start_now=True)  # the session is at its first safety question (yes/no)
+    heard = [l for l in runner.timeline if l.who == "you"]
+    assert heard[0].note == "stop" and outcome.outcome == "stopped"

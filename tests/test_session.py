@@ -312,3 +312,12 @@ def test_a_faint_no_to_anything_new_is_read_back_too(content):
     result = run_script(content, cues, history=RETURNING)
     assert result.keys.count("confirm_no") == 1 and result.keys.count("question:changed") == 1
     assert "rating_before" in result.keys
+
+
+def test_asked_to_repeat_a_recalled_screen_out_says_what_it_recalls_again(content):
+    from voicecoach.types import ScreenOut
+
+    session = Session(content, SessionSettings(), History(first_use=False, screen_out=ScreenOut("sciatica", "yes")))
+    first = [a.key for a in session.begin(0.0) if isinstance(a, Say)]
+    again = [a.key for a in session.hear(Intent("repeat", words=("repeat",)), 1.0) if isinstance(a, Say)]
+    assert first[-2:] == ["remind", "remind_ask"] and again == ["remind", "remind_ask"]

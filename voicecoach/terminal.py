@@ -75,7 +75,7 @@ class TerminalSource:
         return self._utterance(text, context)
 
     def _utterance(self, text: str, context: str) -> Utterance:
-        return Utterance(text, self.clock.now(), self.table.parse(text, context or "idle"))
+        return Utterance(text, self.clock.now(), self.table.parse(text, context or "idle"), context=context or "idle")
 
 
 class TextConsole:

@@ -33,6 +33,7 @@ class Utterance:
     at_s: float  # clock seconds when it was complete
     intent: Intent | None  # None: nothing to act on was said after all
     confidence: float = 1.0  # 0..1, how sure the recognizer was
+    context: str = ""  # the recognition context `intent` was parsed in
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ class ReminderFlow:
     def __init__(self, session: Session) -> None:
         self.s = session
         self._recalled: Question | None = None
+        self._recall = ""  # what was recalled, said again when asked to repeat
         self._asking = Asking(session.settings.max_attempts)
 
     def handlers(self) -> dict[State, Handler]:
@@ -36,8 +37,15 @@ class ReminderFlow:
         self._recalled = question
         advice = screening.unsure_advice if recalled.answer == "unsure" else screening.tier_of(question).advice
         line = screening.remind_unsure if recalled.answer == "unsure" else screening.remind_yes
-        self.s.out.say_text(line.format(topic=question.topic, advice=advice), "remind")
+        self._recall = line.format(topic=question.topic, advice=advice)
+        self.s.out.say_text(self._recall, "remind")
         self._ask(self._asking.first())
+
+    def _repeat(self) -> None:
+        """Asked to hear it again: the first time with what was recalled, so the question has its subject."""
+        if self._asking.attempt == 0:
+            self.s.out.say_text(self._recall, "remind")
+        self._ask(self._asking.attempt)
 
     def _ask(self, attempt: int) -> None:
         screening = self.s.content.screening
@@ -47,7 +55,7 @@ class ReminderFlow:
 
     def _hear(self, intent: Intent, now: float, confidence: float) -> None:
         if self.s.answering.common(intent, now, asked=State.REMINDER, help_key="help_yesno",
-                                   repeat=lambda: self._ask(self._asking.attempt), retry=lambda: self._timeout(now)):
+                                   repeat=self._repeat, retry=lambda: self._timeout(now)):
             return
         if self.s.clearly("yes", intent, confidence):
             self.s.out.record("screening", kind="reminder", result="retracted", question=self._recalled_id())

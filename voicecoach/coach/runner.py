@@ -154,6 +154,11 @@ class SessionRunner:
                     actions = session.timeout(now)
                     continue
                 intent = heard.intent
+                listening_in = session.context or "idle"
+                if heard.context and heard.context != listening_in:
+                    # The session moved on while the words were being said (a deadline passed
+                    # mid-word): judge them where the session is now, as a typed line would be.
+                    intent = self.content.intents.parse(heard.text, listening_in)
                 if intent is None:  # nothing said after all: keep waiting for the same deadline
                     actions = []
                     continue

@@ -130,7 +130,7 @@ class Listener:
         if intent is None or intent.name not in EARLY_INTENTS or intent.name == self._early:
             return []
         self._early = intent.name
-        return [Utterance(hypothesis.text, at_s, intent, hypothesis.confidence)]
+        return [Utterance(hypothesis.text, at_s, intent, hypothesis.confidence, self.context)]
 
     def _final(self, final: Hypothesis, at_s: float) -> list[Utterance]:
         if final.text and self.context == "idle" and final.other_words > START_AMID_WORDS:
@@ -141,12 +141,12 @@ class Listener:
             if self._early and intent is not None and not upgrade and \
                     (intent.name == self._early or intent.name not in EARLY_INTENTS):
                 return []  # already acted on: do not act twice, nor undo a stop with a later guess
-            return [Utterance(final.text, at_s, intent, final.confidence)]
+            return [Utterance(final.text, at_s, intent, final.confidence, self.context)]
         if self._early:
             return []
         voiced, self._voiced_s = self._voiced_s, 0.0
         if final.heard_other and voiced >= self.settings.min_voiced_s - 1e-9:
-            return [Utterance(UNCLEAR_TEXT, at_s, self.table.parse(UNCLEAR_TEXT, self.context), 0.0)]
+            return [Utterance(UNCLEAR_TEXT, at_s, self.table.parse(UNCLEAR_TEXT, self.context), 0.0, self.context)]
         return []  # nothing, or no voice in it (a cough, a bump): no words
 
 

@@ -206,7 +206,8 @@ class ScriptedSource:
             cue, when = due
             self.schedule.consume()
             self.clock.advance_to(when)
-            return Utterance(cue.text, self.clock.now(), self.table.parse(cue.text, context or "idle"), cue.confidence)
+            context = context or "idle"
+            return Utterance(cue.text, self.clock.now(), self.table.parse(cue.text, context), cue.confidence, context)
         if deadline_s is None:
             self._stuck = True  # waiting forever for a line that will not come
             return None
