@@ -40,6 +40,16 @@ def whisper(tmp_path_factory):
     return make_recognizer(load_vocabularies(), engine="whisper", whisper_settings=settings)
 
 
+@pytest.fixture(scope="module")
+def patient(whisper):
+    """The same engine, with every partial decoded however long it takes. Partials are skipped
+    when a decode takes more than its share of the audio (a slow or busy CPU); here every 0.5 s
+    with the whole 0.5 s as budget (a decode takes 50-100 ms unloaded), so a loaded test machine
+    still decodes each one and the partial tests check the logic, not the speed."""
+    settings = dataclasses.replace(whisper.settings, partial_every_s=0.5, partial_max_duty=1.0)
+    return WhisperRecognizer(whisper.vocabularies, settings=settings, model=whisper.model)
+
+
 def heard(rec, table, chunk: AudioChunk, context: str):
     rec.set_context(context)
     hyp = rec.decode(chunk)
@@ -200,7 +210,8 @@ def test_hypothesis_fields(whisper, table):
 
 # ------------------------------------------------------------------------------- streaming
 @pytest.mark.slow
-def test_same_text_whatever_the_chunk_size(whisper, table):
+def test_same_text_whatever_the_chunk_size(patient, table):
+    whisper = patient
     audio = place([noise(0.4, level_db=-60), speech("stop it hurts", lead_s=0, tail_s=0).samples,
                    noise(0.8, level_db=-60)])
     whisper.set_context("exercise")
@@ -214,12 +225,8 @@ def test_same_text_whatever_the_chunk_size(whisper, table):
 
 
 @pytest.mark.slow
-def test_a_partial_stop_comes_before_the_end_of_the_utterance(whisper, table):
-    # Partials are skipped when a decode takes more than its share of the audio (a slow or busy
-    # CPU): here every 0.5 s with the whole 0.5 s as budget, so a loaded test machine (a decode
-    # takes 50-100 ms unloaded) still decodes each one, and the test checks the logic, not the speed.
-    settings = dataclasses.replace(whisper.settings, partial_every_s=0.5, partial_max_duty=1.0)
-    rec = WhisperRecognizer(whisper.vocabularies, settings=settings, model=whisper.model)
+def test_a_partial_stop_comes_before_the_end_of_the_utterance(patient, table):
+    rec = patient
     audio = place([noise(0.4, level_db=-60), speech("stop, please stop the exercise now", lead_s=0, tail_s=0).samples,
                    noise(0.8, level_db=-60)])
     rec.set_context("exercise")
