@@ -4,6 +4,7 @@ one notice and the session goes on; `voicecoach prepare` leaves nothing for espe
 
 import io
 import logging
+import os
 import subprocess
 import sys
 import textwrap
@@ -124,6 +125,13 @@ def test_after_prepare_nothing_is_left_for_espeak(monkeypatch, tmp_path, content
     assert voice.fallback_share == 0.0 and voice.prepared == len(lines)
     again = prepare_command.prepare_voice(content, config, show=io.StringIO())
     assert "(0 rendered now)" in again  # resumable: what is prepared is not rendered again
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER  # only the command lowers its own priority, not a caller
+
+
+def test_the_prepare_command_with_espeak_as_the_voice_has_nothing_to_do(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "voicecoach", "prepare", "--tts", "espeak"], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "XDG_CACHE_HOME": str(tmp_path)})  # ~1 s unloaded
+    assert done.returncode == 0 and done.stdout.startswith("nothing to prepare"), done.stderr
 
 
 def test_the_prepared_set_has_the_one_progress_sentence_the_history_gives(content):

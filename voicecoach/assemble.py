@@ -219,9 +219,15 @@ def known_history() -> History:
     from voicecoach.store.journal import Journal, JournalError
 
     try:
-        return Journal(paths.journal_path()).history()
+        journal = Journal(paths.journal_path())
     except JournalError:
         return History()
+    try:
+        return journal.history()
+    except JournalError:
+        return History()
+    finally:
+        journal.close()
 
 
 def _any_device(sd) -> bool:

@@ -164,7 +164,7 @@ def load_settings(args: argparse.Namespace) -> tuple[Content, AppConfig]:
         flags["voice"]["rate_wpm"] = args.rate
     if args.volume is not None:
         flags["voice"]["volume"] = args.volume
-    if args.engine:
+    if getattr(args, "engine", None):
         flags["recognizer"]["engine"] = args.engine
     if getattr(args, "tts", None):
         flags["voice"]["engine"] = args.tts
@@ -406,9 +406,11 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 def cmd_prepare(args: argparse.Namespace) -> int:
     from voicecoach.commands.prepare import prepare_voice
+    from voicecoach.voice.prepare import lower_priority
 
     content, config = load_settings(args)
-    print(prepare_voice(content, config, show=sys.stdout))
+    priority = lower_priority()  # the whole command yields the CPU: a session on this device goes first
+    print(prepare_voice(content, config, show=sys.stdout, priority=priority))
     return 0
 
 

