@@ -48,12 +48,15 @@ fi
   else echo 'voicecoach: no Vosk model (see the line above); the coach uses its embedded model' >&2; fi"
 
 # The neural voice's lines, rendered ahead into the service's speech cache as the service user, at
-# idle priority (about 10 minutes on a Pi 4: docs/benchmarks.md). Ctrl-C is safe: the service goes on
+# the lowest priority (about 10 minutes on a Pi 4: docs/benchmarks.md). Ctrl-C is safe: the service goes on
 # preparing in the background, and espeak-ng says any line that is not ready yet.
+# VOICECOACH_PREPARE=0 leaves it all to the service (scripts/test-arm64: emulation is too slow).
 "${sudo[@]}" install -d -o "$user" -g "$user" -m 0700 /var/cache/voicecoach
-"${sudo[@]}" runuser -u "$user" -- env XDG_CACHE_HOME=/var/cache XDG_DATA_HOME=/var/lib XDG_CONFIG_HOME=/etc \
-  "$PREFIX/.venv/bin/voicecoach" prepare ||
-  echo "voicecoach: the voice is not fully prepared yet; the service goes on preparing it in the background" >&2
+if [ "${VOICECOACH_PREPARE:-1}" != 0 ]; then
+  "${sudo[@]}" runuser -u "$user" -- env XDG_CACHE_HOME=/var/cache XDG_DATA_HOME=/var/lib XDG_CONFIG_HOME=/etc \
+    "$PREFIX/.venv/bin/voicecoach" prepare ||
+    echo "voicecoach: the voice is not fully prepared yet; the service goes on preparing it in the background" >&2
+fi
 
 if ! command -v systemctl >/dev/null 2>&1 || [ ! -d /run/systemd/system ]; then
   echo "voicecoach: no systemd here; run it by hand as $user: $PREFIX/.venv/bin/voicecoach run" >&2

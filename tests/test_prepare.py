@@ -95,7 +95,7 @@ import sys, time
 from voicecoach.voice.prepare import prepare_in_background
 from voicecoach.voice.renderers import VoiceSettings
 job = prepare_in_background(sys.argv[2:], sys.argv[1], VoiceSettings())
-assert job.wait(120), "the preparation did not finish"
+assert job.wait(900), "the preparation did not finish"  # 3 s unloaded; nice 19 beside busy work is slow
 print(job.process.exitcode, job.progress(), job.priority, "piper" in sys.modules, "onnxruntime" in sys.modules)
 """
 
@@ -103,9 +103,9 @@ print(job.process.exitcode, job.progress(), job.priority, "piper" in sys.modules
 @pytest.mark.slow
 def test_the_background_child_renders_at_low_priority_and_the_parent_never_loads_piper(piper, tmp_path):
     done = subprocess.run([sys.executable, "-c", PARENT, str(tmp_path / "tts"), *LINES[:3]],
-                          capture_output=True, text=True, timeout=180, check=False)
+                          capture_output=True, text=True, timeout=1000, check=False)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["0", "3/3", "idle", "False", "False"]
+    assert done.stdout.split() == ["0", "3/3", "nice", "19", "False", "False"]
     cache = TtsCache(tmp_path / "tts")
     assert all(cache.get(cache_key(t, VOICE, piper.engine_id)) is not None for t in LINES[:3])
 
@@ -116,7 +116,7 @@ def test_a_stopped_background_run_resumes(piper, tmp_path):
 
     lines = [f"This is line number {n} of the test." for n in range(10)]
     job = prepare_in_background(lines, tmp_path / "tts", VOICE)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 900  # 2 s unloaded; at nice 19 beside busy work, far longer
     while job.progress().done < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     job.stop()

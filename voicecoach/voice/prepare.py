@@ -67,15 +67,11 @@ def prepare_lines(lines: Iterable[str], renderer: Renderer, cache: TtsCache, voi
 
 
 def lower_priority() -> str:
-    """Make this process yield the CPU to everything else: SCHED_IDLE where there is one,
-    else nice 10. Returns which ("idle" or "nice N")."""
-    if hasattr(os, "sched_setscheduler") and hasattr(os, "SCHED_IDLE"):
-        try:
-            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-            return "idle"
-        except OSError:
-            pass
-    return f"nice {os.nice(10)}"
+    """Make this process yield the CPU to everything else: nice 19, the lowest share (about 1.5%
+    of a core against one busy normal process), so a session never waits for it. Not SCHED_IDLE:
+    that never runs while any other process is busy, and beside a CPU-heavy task the voice would
+    never be prepared. Returns "nice N"."""
+    return f"nice {os.nice(19 - os.nice(0))}"
 
 
 def piper_renderer(model_path: str | None = None) -> Renderer:
