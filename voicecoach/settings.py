@@ -21,9 +21,6 @@ class Range(NamedTuple):
     low: float
     high: float
 
-    def clamp(self, value: float) -> float:
-        return min(self.high, max(self.low, value))
-
 
 RATE_WPM = Range(110, 200)  # slower drags; faster is no longer calm (words per minute)
 DEFAULT_RATE_WPM = 150
@@ -162,19 +159,3 @@ def _value(hint: object, f: dataclasses.Field[Any], value: object, where: str, c
     except InputError as exc:
         raise SettingsError(str(exc)) from None
     return int(checked) if hint is int else float(checked)
-
-
-def describe(cls: type) -> list[str]:
-    """One line per settable field: name, default, range and unit (for the docs and `--help`)."""
-    lines = []
-    hints = typing.get_type_hints(cls)
-    for f in dataclasses.fields(cls):
-        meta_range = f.metadata.get("range")
-        if dataclasses.is_dataclass(hints[f.name]):
-            lines += [f"{f.name}.{line}" for line in describe(typing.cast(type, hints[f.name]))]
-        elif meta_range is not None:
-            default = f.default if f.default is not dataclasses.MISSING else "-"
-            unit = f" {f.metadata['unit']}" if f.metadata.get("unit") else ""
-            lines.append(f"{f.name} = {default} ({meta_range.low:g} to {meta_range.high:g}{unit})")
-    return lines
-
