@@ -211,13 +211,12 @@ def test_hypothesis_fields(whisper, table):
 # ------------------------------------------------------------------------------- streaming
 @pytest.mark.slow
 def test_same_text_whatever_the_chunk_size(patient, table):
-    whisper = patient
     audio = place([noise(0.4, level_db=-60), speech("stop it hurts", lead_s=0, tail_s=0).samples,
                    noise(0.8, level_db=-60)])
-    whisper.set_context("exercise")
+    patient.set_context("exercise")
     finals, partials = set(), []
     for block in (320, 1024, 4000):
-        events = list(listen(split_chunk(audio, block), whisper))
+        events = list(listen(split_chunk(audio, block), patient))
         finals.add(tuple((e.hypothesis.text, round(e.at_s, 2)) for e in events if e.hypothesis.final))
         partials.append([e.hypothesis.text for e in events if not e.hypothesis.final])
     assert len(finals) == 1, finals
@@ -226,11 +225,10 @@ def test_same_text_whatever_the_chunk_size(patient, table):
 
 @pytest.mark.slow
 def test_a_partial_stop_comes_before_the_end_of_the_utterance(patient, table):
-    rec = patient
     audio = place([noise(0.4, level_db=-60), speech("stop, please stop the exercise now", lead_s=0, tail_s=0).samples,
                    noise(0.8, level_db=-60)])
-    rec.set_context("exercise")
-    events = list(listen(split_chunk(audio, 480), rec))
+    patient.set_context("exercise")
+    events = list(listen(split_chunk(audio, 480), patient))
     final_at = [e.at_s for e in events if e.hypothesis.final][0]
     early = [e.at_s for e in events if not e.hypothesis.final and table.parse(e.hypothesis.text, "exercise")
              and table.parse(e.hypothesis.text, "exercise").name == "stop"]

@@ -118,11 +118,9 @@ def lines_to_prepare(content: Content, history: History | None = None) -> list[s
 
 
 def start_preparing(content: Content, config: AppConfig, cache: TtsCache,
-                    history: History | None = None) -> BackgroundPrepare | None:
+                    history: History | None = None) -> BackgroundPrepare:
     """Render the lines not prepared yet in a low-priority child process (the neural voice loads
-    there, not here); None when there is no neural voice."""
-    if neural_voice(config.voice_engine) is None:
-        return None
+    there, not here). For a session whose voice is a `PreparedVoice`: the neural voice is there."""
     return prepare_in_background(lines_to_prepare(content, history), cache.directory, voice_settings(config))
 
 
