@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from speech_audio import noise, place, speech, tone
+from speech_audio import neural_speech, noise, place, speech, tone
 
 from voicecoach.audio.chunks import AudioChunk, read_wav
 from voicecoach.audio.sources import split_chunk
@@ -98,7 +98,11 @@ def test_prompt_templates():
 
 
 def test_recognition_toml_is_checked():
-    assert load_whisper_settings().context("exercise").prompt  # the packaged file loads
+    assert load_whisper_settings().context("exercise").rescue_min_p > 0  # the packaged file loads
+    with pytest.raises(ContentError, match=r"whisper.context.yesno.rescue_min_p: must be a number from 0.0 to 1.0"):
+        load_whisper_settings("[whisper.context.yesno]\nrescue_min_p = 2\n")
+    with pytest.raises(ContentError, match=r"whisper.rescue_word: must be a string"):
+        load_whisper_settings("[whisper]\nrescue_word = 5\n")
     with pytest.raises(ContentError, match=r"recognition.toml: whisper.context.kitchen: unknown context"):
         load_whisper_settings('[whisper.context.kitchen]\nprompt = ""\n')
     with pytest.raises(ContentError, match=r"whisper.reject_no_speech: must be a number from 0.0 to 1.0"):
@@ -150,7 +154,6 @@ def test_a_verified_file_is_remembered_until_it_changes(tmp_path):
 # ------------------------------------------------------------------------------- real speech
 SPOKEN = [
     ("exercise", "stop", "stop", None),
-    ("exercise", "stop it hurts", "pain", None),
     ("exercise", "pause", "pause", None),
     ("exercise", "how much longer", "how_long", None),
     ("yesno", "yes", "yes", None),
@@ -171,6 +174,15 @@ SPOKEN = [
 def test_synthesized_command_is_heard(whisper, table, context, phrase, intent, value):
     got = [heard(whisper, table, speech(phrase, voice=v, rate_wpm=r), context)[1:] for v, r in RENDITIONS]
     assert sum(g == (intent, value) for g in got) >= 2, got
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("phrase", ["stop it hurts", "that hurts", "it hurts"])
+def test_pain_is_heard_in_the_neural_voice(whisper, table, phrase):
+    # The exercise context has no prompt (a prompt turned "up" and "two" into "stop"):
+    # espeak-ng's "hurts" then comes out "birds" or "earth"; a more human voice is heard.
+    got = [heard(whisper, table, neural_speech(phrase, rate_wpm=r), "exercise")[1] for r in (130, 150, 180)]
+    assert got.count("pain") >= 2, got
 
 
 @pytest.mark.slow
@@ -259,6 +271,38 @@ def test_human_clips_from_the_dev_sample(whisper, table, word, context, intent):
     assert sum(g == intent for g in got) >= len(clips) - 1, got
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(not DATA.is_dir(), reason="../shared/data/speech_commands_sample is absent")
+@pytest.mark.parametrize("context", ["yesno", "rating", "exercise"])
+def test_human_stops_are_heard_in_every_context_and_near_misses_are_not_stop(whisper, table, context):
+    # Every "stop" of the sample (both halves: this guards what was tuned, the benchmark
+    # reports the held-out half), and the words that sound most like it.
+    stops = [heard(whisper, table, read_wav(p), context)[1] for p in sorted((DATA / "stop").glob("*.wav"))]
+    assert sum(g == "stop" for g in stops) >= len(stops) - 2, stops
+    near = [heard(whisper, table, read_wav(p), context) for w in ("up", "off", "two")
+            for p in sorted((DATA / w).glob("*.wav"))]
+    assert sum(g[1] == "stop" for g in near) <= 1, [h.text for h, _, _ in near]
+
+
+# ------------------------------------------------------------------------------- the stop rescue
+@pytest.mark.slow
+def test_a_short_near_stop_is_taken_for_stop_only_by_the_rescue(whisper, table):
+    # espeak-ng's "stuff" is written "stuff", with "stop" as a likely first word: the rescue
+    # (not the transcript) makes it a stop, in a question and in an exercise, never in idle
+    # and never inside a sentence.
+    stuff = [speech("stuff", voice=v, rate_wpm=r) for v, r in RENDITIONS]
+    for context in ("yesno", "exercise"):
+        got = [heard(whisper, table, x, context) for x in stuff]
+        assert sum(i == "stop" and h.text == "stop" for h, i, _ in got) >= 2, got
+    off = WhisperRecognizer(whisper.vocabularies, model=whisper.model,
+                            settings=dataclasses.replace(whisper.settings, contexts={
+                                c: dataclasses.replace(s, rescue_min_p=0.0) for c, s in whisper.settings.contexts.items()}))
+    assert [heard(off, table, x, "yesno")[1] for x in stuff].count("stop") <= 1  # the transcript alone says "stuff"
+    assert all(heard(whisper, table, x, "idle")[1] in (None, "unclear") for x in stuff)
+    sentence = speech("stuff like that happens all the time", voice="en", rate_wpm=130)
+    assert heard(whisper, table, sentence, "yesno")[1] in (None, "unclear")
+
+
 # ------------------------------------------------------------------------------- read-back threshold
 def test_confirm_below_follows_the_engine_unless_configured():
     from voicecoach.store.config import build_config
@@ -275,7 +319,7 @@ def test_confirm_below_follows_the_engine_unless_configured():
 def test_a_lone_start_or_spot_in_an_answer_is_stop_but_never_while_waiting():
     # How Whisper wrote real "stop"s of tune-half speakers; in idle "start" must stay "start".
     settings = load_whisper_settings()
-    for context in ("yesno", "rating"):
+    for context in ("yesno", "rating", "exercise"):
         assert normalize_transcript("Start.", settings.contexts[context]) == ["stop"]
         assert normalize_transcript("Spot!", settings.contexts[context]) == ["stop"]
         assert normalize_transcript("start stretching", settings.contexts[context]) == ["start", "stretching"]

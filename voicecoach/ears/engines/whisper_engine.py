@@ -79,6 +79,7 @@ class WhisperRecognizer:
         self.model = model
         self._words = {c: set(vocabulary_words(p)) for c, p in vocabularies.items()}
         self._prompts = {c: self._prompt_ids(c, p) for c, p in vocabularies.items()}
+        self._rescue_ids = model.word_tokens(self.settings.rescue_word)
         self.context = context
         self._pending = context
         self._in_stream = False
@@ -159,13 +160,21 @@ class WhisperRecognizer:
         if len(samples) < SAMPLE_RATE_HZ // 20:  # under 50 ms: nothing to decode
             return Hypothesis("", 0.0, final, final and len(samples) > 0, start_s, end_s)
         budget = ctx.max_new_tokens + int(math.ceil(ctx.new_tokens_per_s * max(0.0, duration_s - 1.0)))
-        decoded = self.model.decode(samples, self.window_s(duration_s, ctx), self._prompts[self.context], budget)
+        vocabulary = self._words[self.context]
+        rescue = final and ctx.rescue_min_p > 0 and self.settings.rescue_word in vocabulary
+        decoded = self.model.decode(samples, self.window_s(duration_s, ctx), self._prompts[self.context], budget,
+                                    watch=self._rescue_ids if rescue else None)
         if final:
             self.last_decoded = decoded
         words = normalize_transcript(decoded.text, ctx, self.settings.max_repeats)
         if decoded.no_speech_prob >= ctx.reject_no_speech:  # noise, a cough, the room: nothing was said
             return Hypothesis("", 0.0, final, False, start_s, end_s)
+        if (rescue and len(words) <= self.settings.rescue_max_words and not vocabulary.intersection(words)
+                and decoded.watched_first_p >= ctx.rescue_min_p):
+            # A real "stop" Whisper wrote as another short word ("star", "dump"): taking it for
+            # stop is the safe mistake, and other words rarely give "stop" this much (docs/benchmarks.md).
+            return Hypothesis(self.settings.rescue_word, decoded.watched_first_p, final, False, start_s, end_s)
         if not words:  # Whisper thinks someone spoke but wrote no word: heard, not understood
             return Hypothesis("", 0.0, final, final, start_s, end_s)
-        other = sum(w not in self._words[self.context] for w in words)
+        other = sum(w not in vocabulary for w in words)
         return Hypothesis(" ".join(words), word_confidence(decoded), final, False, start_s, end_s, other)

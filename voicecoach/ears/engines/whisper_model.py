@@ -83,12 +83,14 @@ def verify_weights(path: Path, expected_sha256: str, cache_file: Path | None) ->
 @dataclass(frozen=True)
 class Decoded:
     """One decode: Whisper's raw text, its length-normalized log-probability, P(no speech),
-    and each output token with the probability Whisper gave it."""
+    each output token with the probability Whisper gave it, and the probability it gave the
+    watched tokens (`decode(watch=...)`) as the first token."""
 
     text: str
     logprob: float
     no_speech_prob: float
     tokens: tuple[tuple[str, float], ...] = ()
+    watched_first_p: float = 0.0
 
 
 class WhisperModel:
@@ -133,7 +135,14 @@ class WhisperModel:
         prev = [self._prev] + self.tokenizer.encode(" " + prompt.strip(), add_special_tokens=False).ids if prompt else []
         return prev + self._prefix
 
-    def decode(self, samples: np.ndarray, window_s: float, prompt: list[int], max_new_tokens: int) -> Decoded:
+    def word_tokens(self, word: str) -> list[int]:
+        """The single tokens that spell `word` as a first word ("Stop", " stop", ...)."""
+        forms = {f"{space}{case}" for space in ("", " ") for case in (word.lower(), word.capitalize(), word.upper())}
+        ids = (self.tokenizer.encode(f, add_special_tokens=False).ids for f in sorted(forms))
+        return sorted({i[0] for i in ids if len(i) == 1})
+
+    def decode(self, samples: np.ndarray, window_s: float, prompt: list[int], max_new_tokens: int,
+               watch: list[int] | None = None) -> Decoded:
         """Decode `samples` (int16, 16 kHz) zero-padded to `window_s` seconds (at most 30)."""
         n = int(round(min(window_s, WINDOW_S) * SAMPLE_RATE_HZ))
         audio = np.zeros(max(n, HOP * 2), np.int16)
@@ -148,15 +157,16 @@ class WhisperModel:
         ids = [i for i in result.sequences_ids[0] if i < self.eot]
         tokens = tuple((self.tokenizer.decode([i]), _probability(np.array(step), i))
                        for i, step in zip(ids, result.logits[0], strict=False))  # one logit step more: the end token
-        return Decoded(self.tokenizer.decode(ids), float(result.scores[0]), float(result.no_speech_prob), tokens)
+        first = _probability(np.array(result.logits[0][0]), watch) if watch and result.logits[0] else 0.0
+        return Decoded(self.tokenizer.decode(ids), float(result.scores[0]), float(result.no_speech_prob), tokens, first)
 
 
-def _probability(logits: np.ndarray, token: int) -> float:
-    """Softmax probability of `token` among one decoding step's logits."""
+def _probability(logits: np.ndarray, token: int | list[int]) -> float:
+    """Softmax probability of `token` (or of any of several) among one decoding step's logits."""
     z = logits.reshape(-1).astype(np.float64)
     z -= z.max()
     e = np.exp(z)
-    return float(e[token] / e.sum())
+    return float(e[token].sum() / e.sum())
 
 
 def default_verify_cache() -> Path:

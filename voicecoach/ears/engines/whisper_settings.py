@@ -33,6 +33,10 @@ class ContextSettings:
         new_tokens_per_s per further second (a short window makes Whisper repeat itself).
     words: Whisper's spelling -> the vocabulary's word, always ("5" -> "five").
     alone: the same, only when it is the whole answer ("now" -> "no", but not in "right now").
+    rescue_min_p: a short decode (at most `rescue_max_words` words, WhisperSettings) that
+        holds no word of the context is taken for `rescue_word` when Whisper gave that word
+        at least this probability as the first word ("star", "dump" for a real "stop");
+        0 = never. Final results only: a partial acts at once, so it needs the word itself.
     """
 
     prompt: str = "{vocabulary}"
@@ -43,6 +47,7 @@ class ContextSettings:
     new_tokens_per_s: float = 5.0
     words: Mapping[str, str] = field(default_factory=dict)
     alone: Mapping[str, str] = field(default_factory=dict)
+    rescue_min_p: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,7 @@ class WhisperSettings:
     partial_every_s: during an utterance, the audio so far is decoded again every this
         many seconds of audio (from partial_min_s on), in partial_contexts only, and only
         while a decode takes at most partial_max_duty of the audio it waits for.
+    rescue_word, rescue_max_words: see ContextSettings.rescue_min_p.
     """
 
     model_dir: Path | None = None
@@ -68,6 +74,8 @@ class WhisperSettings:
     partial_min_s: float = 0.3
     partial_contexts: tuple[str, ...] = ("yesno", "rating", "exercise")
     partial_max_duty: float = 0.5
+    rescue_word: str = "stop"
+    rescue_max_words: int = 2
     contexts: Mapping[str, ContextSettings] = field(default_factory=dict)
 
     def context(self, name: str) -> ContextSettings:
@@ -79,9 +87,10 @@ _CTX = {f.name: f for f in fields(ContextSettings)}
 _NUMBERS = {"reject_no_speech": (0.0, 1.0), "min_window_s": (0.5, 30.0), "tail_s": (0.0, 5.0),
             "max_new_tokens": (1, 200), "new_tokens_per_s": (0.0, 20.0), "intra_threads": (1, 16),
             "window_step_s": (0.1, 30.0), "max_repeats": (1, 10), "partial_every_s": (0.05, 5.0),
-            "partial_min_s": (0.0, 5.0), "partial_max_duty": (0.0, 1.0)}
+            "partial_min_s": (0.0, 5.0), "partial_max_duty": (0.0, 1.0),
+            "rescue_min_p": (0.0, 1.0), "rescue_max_words": (1, 10)}
 _FILE_KEYS = ("intra_threads", "window_step_s", "max_repeats", "partial_every_s", "partial_min_s",
-              "partial_contexts", "partial_max_duty")
+              "partial_contexts", "partial_max_duty", "rescue_word", "rescue_max_words")
 
 
 def load_whisper_settings(text: str | None = None, source: str = SOURCE, **overrides) -> WhisperSettings:
@@ -127,7 +136,7 @@ def _value(key: str, value: object, where: str, source: str) -> object:
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
             raise ContentError(source, where, "must be a table of heard = \"meant\" strings")
         return {str(k).lower(): v.lower() for k, v in value.items()}
-    if key == "prompt":
+    if key in ("prompt", "rescue_word"):
         if not isinstance(value, str):
             raise ContentError(source, where, "must be a string")
         return value
