@@ -28,7 +28,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from voicecoach.assemble import voices_to_prepare
 from voicecoach.coach.line_set import every_line
+from voicecoach.store.config import build_config
 from voicecoach.store.content import load_content
 from voicecoach.types import History
 from voicecoach.voice.cache import TtsCache, cache_key
@@ -94,6 +96,7 @@ def main() -> int:
     content = load_content()
     every = every_line(content)
     lines = every_line(content, History())  # what `voicecoach prepare` renders: one progress sentence, not all
+    rates_prepared = [v.rate_wpm for v in voices_to_prepare(build_config({}, content.routine, "bench"))]
     words = {t: len(t.split()) for t in lines}
     total_words = sum(words.values())
     print(f"line set: {len(lines)} lines, {total_words} words (coach/line_set.every_line with the journal's history; "
@@ -147,13 +150,19 @@ def main() -> int:
         a, b = PI4_SLOWER
         print(f"Raspberry Pi 4 estimate (x{a}-x{b}): {whole_lo * a / 3600:.1f}-{whole_hi * b / 3600:.1f} h "
               f"(central {whole_s * a / 3600:.1f}-{whole_s * b / 3600:.1f} h)")
+        rates = len(rates_prepared)
+        print(f"with one rate slower and one faster too ({rates} rates, `assemble.voices_to_prepare`; ESTIMATED as "
+              f"{rates}x this rate, the slower lines as much longer as the faster are shorter): here "
+              f"{rates * whole_s / 60:.1f} min, Pi 4 {rates * whole_s * a / 3600:.1f}-{rates * whole_s * b / 3600:.1f} h; "
+              f"the session's own rate is prepared first")
 
         files = list((Path(tmp) / "tts").rglob("*.wav"))
         size = sum(f.stat().st_size for f in files)
         per_line = size / len(files)
         print(f"\ncache on disk: {size / 2**20:.1f} MiB for {len(files)} lines "
               f"({per_line / 1024:.0f} KiB a line); whole set ~ {per_line * len(lines) / 2**20:.0f} MiB "
-              f"(by line count), {size / sum(sample_words) * total_words / 2**20:.0f} MiB (by word count)")
+              f"(by line count), {size / sum(sample_words) * total_words / 2**20:.0f} MiB (by word count); "
+              f"x{len(rates_prepared)} with the neighbouring rates")
 
         cached = [t for t in lines if cache.path_for(cache_key(t, voice, renderer.engine_id)).exists()]
         gets = []

@@ -48,7 +48,8 @@ fi
   else echo 'voicecoach: no Vosk model (see the line above); the coach uses its embedded model' >&2; fi"
 
 # The neural voice's lines, rendered ahead into the service's speech cache as the service user, at
-# the lowest priority (about 10 minutes on a Pi 4: docs/benchmarks.md). Ctrl-C is safe: the service goes on
+# the lowest priority (about 25 minutes on a Pi 4 for three rates, the session's own first: docs/benchmarks.md).
+# Ctrl-C is safe: the service goes on
 # preparing in the background, and espeak-ng says any line that is not ready yet.
 # VOICECOACH_PREPARE=0 leaves it all to the service (scripts/test-arm64: emulation is too slow).
 "${sudo[@]}" install -d -o "$user" -g "$user" -m 0700 /var/cache/voicecoach

@@ -2,6 +2,7 @@
 espeak-ng say any that is not ready, at once; it never loads Piper; a missing voice package is
 one notice and the session goes on; `voicecoach prepare` leaves nothing for espeak-ng to say."""
 
+import dataclasses
 import io
 import logging
 import os
@@ -111,18 +112,23 @@ def test_the_voice_engine_is_a_checked_setting(content):
 
 @pytest.mark.slow
 def test_after_prepare_nothing_is_left_for_espeak(monkeypatch, tmp_path, content):
-    lines = every_line(content, History())[:6]  # a few real lines: the whole set takes minutes
+    lines = every_line(content, History())[:4]  # a few real lines: the whole set takes minutes
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.setattr(prepare_command, "lines_to_prepare", lambda content, history: lines)
     config = build_config({}, content.routine, "c.toml")
     shown = io.StringIO()
     summary = prepare_command.prepare_voice(content, config, show=shown)
-    assert summary.startswith(f"prepared {len(lines)} of {len(lines)} lines ({len(lines)} rendered now)")
-    assert f"preparing the neural voice: {len(lines)}/{len(lines)} lines" in shown.getvalue()
+    n = 3 * len(lines)  # at the session's rate, one "slower" and one "faster"
+    assert summary.startswith(f"prepared {n} of {n} lines ({n} rendered now)")
+    assert "at 150, 135, 165 wpm" in summary
+    assert f"preparing the neural voice: {n}/{n} lines" in shown.getvalue()
     voice = assemble.session_voice("auto", TtsCache())
-    for line in lines:
-        voice.render(line, assemble.voice_settings(config))
-    assert voice.fallback_share == 0.0 and voice.prepared == len(lines)
+    for rate in (150, 135, 165):  # after "slower" or "faster" too, the neural voice speaks
+        for line in lines:
+            voice.render(line, dataclasses.replace(assemble.voice_settings(config), rate_wpm=rate))
+    assert voice.fallback_share == 0.0 and voice.prepared == n
+    voice.render(lines[0], dataclasses.replace(assemble.voice_settings(config), rate_wpm=120))
+    assert voice.not_ready == [lines[0]]  # two steps slower was not prepared: espeak-ng says it
     again = prepare_command.prepare_voice(content, config, show=io.StringIO())
     assert "(0 rendered now)" in again  # resumable: what is prepared is not rendered again
     assert os.sched_getscheduler(0) == os.SCHED_OTHER  # only the command lowers its own priority, not a caller
@@ -140,3 +146,13 @@ def test_the_prepared_set_has_the_one_progress_sentence_the_history_gives(conten
     progress = [line for line in lines if line.startswith("Last time your stiffness")]
     assert progress == [content.phrases.say("progress_one", before=6, after=4)]
     assert len(lines) < len(every_line(content)) / 3  # without every sentence any history could give
+
+
+def test_the_rates_prepared_are_the_sessions_then_one_slower_and_one_faster_within_bounds(content):
+    def rates(voice: dict, session: dict | None = None) -> list[int]:
+        config = build_config({"voice": voice, "session": session or {}}, content.routine, "c.toml")
+        return [v.rate_wpm for v in assemble.voices_to_prepare(config)]
+
+    assert rates({}) == [150, 135, 165]
+    assert rates({"rate_wpm": 200}) == [200, 185]  # "faster" stays at the fastest: nothing more to prepare
+    assert rates({"rate_wpm": 115}, {"rate_step_wpm": 20}) == [115, 110, 135]

@@ -79,6 +79,16 @@ def voice_settings(config: AppConfig) -> VoiceSettings:
     return VoiceSettings(voice=config.voice, rate_wpm=config.session.rate_wpm)
 
 
+def voices_to_prepare(config: AppConfig) -> list[VoiceSettings]:
+    """The voice a session starts with, then one "slower" and one "faster" from it, as the
+    session would set them: a user who asks for either once still hears the neural voice."""
+    session = config.session
+    rates = [session.rate_wpm]
+    for step in (-session.rate_step_wpm, session.rate_step_wpm):
+        rates.append(min(session.max_rate_wpm, max(session.min_rate_wpm, session.rate_wpm + step)))
+    return [VoiceSettings(voice=config.voice, rate_wpm=r) for r in dict.fromkeys(rates)]
+
+
 def _quick_engine(engine: str) -> str:
     return engine if engine in ("pyttsx3", "espeak") else "auto"
 
@@ -121,7 +131,7 @@ def start_preparing(content: Content, config: AppConfig, cache: TtsCache,
                     history: History | None = None) -> BackgroundPrepare:
     """Render the lines not prepared yet in a low-priority child process (the neural voice loads
     there, not here). For a session whose voice is a `PreparedVoice`: the neural voice is there."""
-    return prepare_in_background(lines_to_prepare(content, history), cache.directory, voice_settings(config))
+    return prepare_in_background(lines_to_prepare(content, history), cache.directory, voices_to_prepare(config))
 
 
 class MicrophoneClock:

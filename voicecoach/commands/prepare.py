@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from typing import TextIO
 
-from voicecoach.assemble import known_history, lines_to_prepare, neural_voice, voice_settings
+from voicecoach.assemble import known_history, lines_to_prepare, neural_voice, voices_to_prepare
 from voicecoach.store.config import AppConfig
 from voicecoach.store.content import Content
 from voicecoach.voice.cache import TtsCache
@@ -37,8 +37,10 @@ def prepare_voice(content: Content, config: AppConfig, *, show: TextIO, priority
             end = "\r" if live and state.done < state.total else "\n"
             print(f"preparing the neural voice: {state} lines{left}", end=end, file=show, flush=True)
 
-    state = prepare_lines(lines, neural, cache, voice_settings(config), progress=report)
+    voices = voices_to_prepare(config)
+    state = prepare_lines(lines, neural, cache, voices, progress=report)
     failed = f", {state.failed} failed (see -v)" if state.failed else ""
     return (f"prepared {state.done} of {state.total} lines ({state.rendered} rendered now{failed}) in "
             f"{time.monotonic() - started:.0f} s at {priority} priority, for {neural.engine_id} at "
-            f"{config.session.rate_wpm} wpm; cache: {cache.directory}")
+            f"{', '.join(str(v.rate_wpm) for v in voices)} wpm (the session's rate, then one slower and one faster); "
+            f"cache: {cache.directory}")

@@ -13,7 +13,7 @@ import logging
 import multiprocessing as mp
 import os
 import signal
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,33 +36,37 @@ class Progress:
         return f"{self.done}/{self.total}"
 
 
-def prepare_lines(lines: Iterable[str], renderer: Renderer, cache: TtsCache, voice: VoiceSettings, *,
+def prepare_lines(lines: Iterable[str], renderer: Renderer, cache: TtsCache,
+                  voices: VoiceSettings | Sequence[VoiceSettings], *,
                   progress: Callable[[Progress], None] | None = None) -> Progress:
-    """Render every line not in `cache` yet; `progress` hears at the start and after each line. TtsUnavailable
+    """Render every line not in `cache` yet, for each of `voices` in turn (the first is the one a
+    session starts with); `progress` hears at the start and after each line. TtsUnavailable
     stops the run (nothing can be rendered); another TtsError skips that line."""
     todo = list(dict.fromkeys(line for line in lines if line.strip()))
+    voices = [voices] if isinstance(voices, VoiceSettings) else list(dict.fromkeys(voices))
     engine_id = renderer.engine_id
-    state = Progress(0, len(todo))
+    state = Progress(0, len(todo) * len(voices))
     if progress is not None:
         progress(state)
-    for text in todo:
-        key = cache_key(text, voice, engine_id)
-        # Only whether it exists: reading every entry would cost a minute on a Pi. A damaged
-        # entry is deleted by TtsCache.get when played, and the next run renders it again.
-        if not cache.path_for(key).exists():
-            try:
-                chunk = renderer.render(text, voice)
-            except TtsUnavailable:
-                raise
-            except TtsError as exc:
-                log.warning("prepare: %s", exc)
-                state = Progress(state.done, state.total, state.rendered, state.failed + 1)
-                continue
-            cache.put(key, chunk)
-            state = Progress(state.done, state.total, state.rendered + 1, state.failed)
-        state = Progress(state.done + 1, state.total, state.rendered, state.failed)
-        if progress is not None:
-            progress(state)
+    for voice in voices:
+        for text in todo:
+            key = cache_key(text, voice, engine_id)
+            # Only whether it exists: reading every entry would cost a minute on a Pi. A damaged
+            # entry is deleted by TtsCache.get when played, and the next run renders it again.
+            if not cache.path_for(key).exists():
+                try:
+                    chunk = renderer.render(text, voice)
+                except TtsUnavailable:
+                    raise
+                except TtsError as exc:
+                    log.warning("prepare: %s", exc)
+                    state = Progress(state.done, state.total, state.rendered, state.failed + 1)
+                    continue
+                cache.put(key, chunk)
+                state = Progress(state.done, state.total, state.rendered + 1, state.failed)
+            state = Progress(state.done + 1, state.total, state.rendered, state.failed)
+            if progress is not None:
+                progress(state)
     return state
 
 
@@ -113,7 +117,7 @@ class BackgroundPrepare:
             self.process.join(5)
 
 
-def prepare_in_background(lines: Iterable[str], cache_dir: str | Path, voice: VoiceSettings, *,
+def prepare_in_background(lines: Iterable[str], cache_dir: str | Path, voices: VoiceSettings | Sequence[VoiceSettings], *,
                           make_renderer: Callable[..., Renderer] = piper_renderer,
                           renderer_args: tuple = ()) -> BackgroundPrepare:
     """Start prepare_lines in a fresh (spawned) low-priority process, which builds its own renderer
@@ -121,7 +125,7 @@ def prepare_in_background(lines: Iterable[str], cache_dir: str | Path, voice: Vo
     ctx = mp.get_context("spawn")  # not fork: the parent has audio threads, and must not share the model
     shared = (ctx.Value("i", 0), ctx.Value("i", 0), ctx.Value("i", 0), ctx.Array("c", 300), ctx.Array("c", 20))
     process = ctx.Process(target=_child, name="voicecoach-prepare", daemon=True,
-                          args=(list(lines), str(cache_dir), voice, make_renderer, renderer_args, shared, os.getpid()))
+                          args=(list(lines), str(cache_dir), voices, make_renderer, renderer_args, shared, os.getpid()))
     process.start()
     return BackgroundPrepare(process, shared)
 
@@ -140,7 +144,7 @@ def end_with_parent(parent_pid: int) -> None:
         os._exit(0)
 
 
-def _child(lines, cache_dir, voice, make_renderer, renderer_args, shared, parent_pid) -> None:
+def _child(lines, cache_dir, voices, make_renderer, renderer_args, shared, parent_pid) -> None:
     end_with_parent(parent_pid)
     done, total, rendered, error, priority = shared
     priority.value = lower_priority().encode()[:20]
@@ -149,7 +153,7 @@ def _child(lines, cache_dir, voice, make_renderer, renderer_args, shared, parent
         done.value, total.value, rendered.value = state.done, state.total, state.rendered
 
     try:
-        prepare_lines(lines, make_renderer(*renderer_args), TtsCache(cache_dir), voice, progress=report)
+        prepare_lines(lines, make_renderer(*renderer_args), TtsCache(cache_dir), voices, progress=report)
     except TtsError as exc:
         error.value = str(exc).encode("utf-8")[:299]
         raise SystemExit(1) from None
