@@ -212,6 +212,10 @@ def test_silence_and_noise_are_rejected(whisper, table, context):
         assert hyp.text or hyp.confidence == 0.0
     silence, _, _ = heard(whisper, table, AudioChunk(np.zeros(16000, np.int16), 16000), context)
     assert silence.text == "" and not silence.heard_other  # nothing said is no intent at all (PRODUCT.md 2)
+    # A sound Whisper takes for no speech is still "something heard": the listener's voicing
+    # check then tells a cough (nothing) from a voice it could not place (unclear).
+    loud, _, _ = heard(whisper, table, AudioChunk(noise(1.5, level_db=-20, seed=2), 16000), context)
+    assert loud.text == "" and loud.heard_other and whisper.last_decoded.no_speech_prob >= 0.6
 
 
 def test_hypothesis_fields(whisper, table):

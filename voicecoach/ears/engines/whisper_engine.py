@@ -167,8 +167,11 @@ class WhisperRecognizer:
         if final:
             self.last_decoded = decoded
         words = normalize_transcript(decoded.text, ctx, self.settings.max_repeats)
-        if decoded.no_speech_prob >= ctx.reject_no_speech:  # noise, a cough, the room: nothing was said
-            return Hypothesis("", 0.0, final, False, start_s, end_s)
+        if decoded.no_speech_prob >= ctx.reject_no_speech:  # noise, a cough, the room: no words
+            # Whether it was a voice all the same is the listener's voicing check: a cough has no
+            # pitch (nothing), a real "stop" under the coach's echo that Whisper took for no
+            # speech does (unclear: the session pauses and asks). Digital silence is nothing.
+            return Hypothesis("", 0.0, final, final and bool(np.any(samples)), start_s, end_s)
         if (rescue and len(words) <= self.settings.rescue_max_words and not vocabulary.intersection(words)
                 and decoded.watched_first_p >= ctx.rescue_min_p):
             # A real "stop" Whisper wrote as another short word ("star", "dump"): taking it for
