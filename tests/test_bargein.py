@@ -8,7 +8,6 @@ real PocketSphinx hearing espeak-ng speech; the whole path in the virtual bedsid
 from __future__ import annotations
 
 import dataclasses
-
 from pathlib import Path
 
 import numpy as np
