@@ -35,3 +35,15 @@ def test_bench_session_measures_start_up_idle_and_a_whole_session():
     assert re.search(r"start-up to the first word: \d+\.\d+ s cold, \d+\.\d+ s warm", out), out
     assert re.search(r"idle \(\d+ min\): CPU real-time factor 0\.\d+", out), out
     assert re.search(r"session \(\d+ s, completed\): whole process 0\.\d+", out), out
+
+
+DATA = ROOT.parent / "shared" / "data" / "speech_commands_sample"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not DATA.is_dir(), reason="../shared/data/speech_commands_sample is absent")
+def test_bench_screening_clears_a_screening_answered_by_human_voices():
+    # About 15 s a session unloaded: one session of the 20 the figure in docs/benchmarks.md is from.
+    out = bench("scripts/bench_screening.py", "--sessions", "1", "--seed", "3")
+    assert re.search(r"screenings cleared: 100\.0% \(1/1", out), out
+    assert re.search(r"coach lines median \d+ \(range \d+-\d+, 15 questions\)", out), out

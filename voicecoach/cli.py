@@ -345,20 +345,28 @@ def _voice_demo(content: Content, config: AppConfig, scenario, journal: Journal,
     return result.outcome, result.transcript(), {"audio": files["audio"]}, extra
 
 
-def screening_summary(timeline, content: Content) -> str:
-    """ "screening: 16 coach lines for 15 questions (1 read-back), 90 s" """
+def screening_figures(timeline) -> tuple[int, int, int, float] | None:
+    """(coach lines, questions, read-backs, seconds) of the safety screening; None if not reached."""
     said = [l for l in timeline if l.who == "coach" and not l.dropped]
     keys = [l.key for l in said]
     if "screening_intro" not in keys:
-        return "screening: not reached"
+        return None
     first = keys.index("screening_intro") + 1
     last = next((i for i, k in enumerate(keys) if i >= first and not (k.startswith("question:") or k == "confirm_no")),
                 len(keys))
     asked = {k for k in keys[first:last] if k.startswith("question:")}
     readbacks = keys[first:last].count("confirm_no")
     seconds = (said[last].start_s if last < len(said) else said[-1].end_s) - said[first].start_s
-    return (f"screening: {last - first} coach lines for {len(asked)} questions ({readbacks} read-backs), "
-            f"{seconds:.0f} s")
+    return last - first, len(asked), readbacks, seconds
+
+
+def screening_summary(timeline, content: Content) -> str:
+    """ "screening: 16 coach lines for 15 questions (1 read-back), 90 s" """
+    figures = screening_figures(timeline)
+    if figures is None:
+        return "screening: not reached"
+    lines, questions, readbacks, seconds = figures
+    return f"screening: {lines} coach lines for {questions} questions ({readbacks} read-backs), {seconds:.0f} s"
 
 
 def cmd_history(args: argparse.Namespace) -> int:

@@ -106,10 +106,12 @@ class ListenerSettings:
     # Speech the recognizer could not place counts as words (unclear) only with this much voicing;
     # a cough or a bump has none (scripts/bench_bargein.py, tests/test_bargein.py).
     min_voiced_s: float = tunable(0.02, 0, 0.5, unit="s")
-    # 8 dB (was 12): a soft "s" over the coach opens the end-pointer, so barge-in starts about
-    # 100 ms sooner at 0 dB SER, while a whole session of narration at twice the demo's echo
-    # still triggers nothing (scripts/bench_bargein.py; docs/benchmarks.md, "Barge-in").
-    echo_gate_margin_db: float = tunable(8.0, 0, 30, unit="dB")
+    # 10 dB. 12 kept a soft "s" over the coach shut until its vowel; 8 opened on it about 100 ms
+    # sooner, but one prepared set of the neural voice's lines, at twice the demo's echo, rose
+    # 10-12 dB above its usual leftovers for 60-80 ms twice a session (the coach cut itself off);
+    # 10 gives 0 there, at the price of 10-90 ms more onset latency at -6 dB SER
+    # (scripts/bench_bargein.py; docs/benchmarks.md, "Barge-in").
+    echo_gate_margin_db: float = tunable(10.0, 0, 30, unit="dB")
     # What the gate leaves of a frame it takes for the coach's echo. -30 dB (the old value) left
     # the loudest neural-voice echo at twice the demo's level just above the end-pointer's
     # -55 dBFS floor: two self-onsets a session; -40 and -50 dB gave none (docs/benchmarks.md).

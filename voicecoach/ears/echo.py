@@ -60,10 +60,8 @@ class EchoGate:
     the loudest of the last `tail_s`, because the room keeps ringing after the coach stops.
     """
 
-    # 8 dB (was 12): a soft "s" over the coach now opens the end-pointer, so barge-in starts
-    # about 100 ms sooner at 0 dB SER, while a whole session of narration at twice the demo's
-    # echo still triggers nothing (scripts/bench_bargein.py; docs/benchmarks.md, "Barge-in").
-    def __init__(self, *, margin_db: float = 8.0, window_frames: int = 200, tail_s: float = 0.3,
+    # The margin: see ListenerSettings.echo_gate_margin_db (why 10 dB).
+    def __init__(self, *, margin_db: float = 10.0, window_frames: int = 200, tail_s: float = 0.3,
                  frame_s: float = 0.02, initial_leak_db: float = -6.0, quiet_reference_db: float = -70.0,
                  gated_gain_db: float = -45.0) -> None:
         self.margin_db = margin_db
