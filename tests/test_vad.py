@@ -93,3 +93,15 @@ def test_start_and_audio_events_carry_exactly_the_segment(frame_samples):
                 assert np.array_equal(np.concatenate(streamed), ev.utterance.samples)
                 streamed = []
     assert len(whole) == 2
+
+
+def test_voiced_time_counts_a_voice_and_not_noise_or_a_cough():
+    from speech_audio import cough
+
+    from voicecoach.ears.voicing import voiced_s
+
+    said = speech("no", lead_s=0.3, tail_s=0.3)
+    assert voiced_s(said.samples, said.rate_hz) >= 0.1  # the vowel of "no"
+    assert voiced_s(noise(1.0, level_db=-30, seed=3), 16000) == 0
+    burst = cough(1)
+    assert voiced_s(burst.samples, burst.rate_hz) == 0

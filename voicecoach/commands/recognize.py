@@ -14,6 +14,8 @@ from voicecoach.audio.sources import FileSource
 from voicecoach.audio.wav_file import check_wav_file
 from voicecoach.ears.intents import IntentTable
 from voicecoach.ears.listener import UNCLEAR_TEXT
+from voicecoach.ears.voicing import voiced_s
+from voicecoach.settings import ListenerSettings
 
 
 def recognize_files(table: IntentTable, files: list[Path], *, engine: str | None, context: str, as_json: bool,
@@ -31,9 +33,12 @@ def recognize_files(table: IntentTable, files: list[Path], *, engine: str | None
 
 def _whole(table, recognizer, path: Path, context: str, as_json: bool) -> str:
     recognizer.set_context(context)
-    hypothesis = recognizer.decode(read_wav(path, SAMPLE_RATE_HZ))
+    audio = read_wav(path, SAMPLE_RATE_HZ)
+    hypothesis = recognizer.decode(audio)
     intent = table.parse(hypothesis.text, context) if hypothesis.text else None
-    if intent is None and hypothesis.heard_other:
+    # As the listener does: speech with no words placed is unclear only if there is a voice in it.
+    if intent is None and hypothesis.heard_other and \
+            voiced_s(audio.samples, audio.rate_hz) >= ListenerSettings().min_voiced_s - 1e-9:
         intent = table.parse(UNCLEAR_TEXT, context)
     record = {"file": str(path), "text": hypothesis.text, "intent": intent.name if intent else None,
               "value": intent.value if intent else None, "confidence": round(float(hypothesis.confidence), 3)}

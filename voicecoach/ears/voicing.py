@@ -33,3 +33,11 @@ def periodicity(samples: np.ndarray, rate_hz: int) -> float:
 def is_voiced(samples: np.ndarray, rate_hz: int) -> bool:
     """True when the frame is periodic at a speaking pitch (a vowel, a hum)."""
     return periodicity(samples, rate_hz) >= VOICED_CORRELATION
+
+
+def voiced_s(samples: np.ndarray, rate_hz: int, frame_s: float = 0.02) -> float:
+    """Seconds of `samples` that are voiced, frame by frame (for a whole recording, where no
+    end-pointer has picked out the loud part)."""
+    n = max(1, int(round(frame_s * rate_hz)))
+    frames = range(0, len(samples) - n + 1, n)
+    return sum(frame_s for i in frames if is_voiced(samples[i:i + n], rate_hz))
