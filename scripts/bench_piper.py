@@ -148,20 +148,21 @@ def main() -> int:
             whole_lo = whole_hi = whole_s
             print(f"\nwhole set: MEASURED, every line rendered: {whole_s / 60:.1f} min")
         a, b = PI4_SLOWER
-        print(f"Raspberry Pi 4 estimate (x{a}-x{b}): {whole_lo * a / 3600:.1f}-{whole_hi * b / 3600:.1f} h "
-              f"(central {whole_s * a / 3600:.1f}-{whole_s * b / 3600:.1f} h)")
+        print(f"Raspberry Pi 4 estimate (x{a}-x{b}): {whole_lo * a / 60:.0f}-{whole_hi * b / 60:.0f} min "
+              f"(central {whole_s * a / 60:.0f}-{whole_s * b / 60:.0f} min)")
         rates = len(rates_prepared)
         print(f"with one rate slower and one faster too ({rates} rates, `assemble.voices_to_prepare`; ESTIMATED as "
               f"{rates}x this rate, the slower lines as much longer as the faster are shorter): here "
-              f"{rates * whole_s / 60:.1f} min, Pi 4 {rates * whole_s * a / 3600:.1f}-{rates * whole_s * b / 3600:.1f} h; "
+              f"{rates * whole_s / 60:.1f} min, Pi 4 {rates * whole_s * a / 60:.0f}-{rates * whole_s * b / 60:.0f} min; "
               f"the session's own rate is prepared first")
 
         files = list((Path(tmp) / "tts").rglob("*.wav"))
+        in_cache = [t for t in lines if cache.path_for(cache_key(t, voice, renderer.engine_id)).exists()]
         size = sum(f.stat().st_size for f in files)
         per_line = size / len(files)
         print(f"\ncache on disk: {size / 2**20:.1f} MiB for {len(files)} lines "
               f"({per_line / 1024:.0f} KiB a line); whole set ~ {per_line * len(lines) / 2**20:.0f} MiB "
-              f"(by line count), {size / sum(sample_words) * total_words / 2**20:.0f} MiB (by word count); "
+              f"(by line count), {size / sum(words[t] for t in in_cache) * total_words / 2**20:.0f} MiB (by word count); "
               f"x{len(rates_prepared)} with the neighbouring rates")
 
         cached = [t for t in lines if cache.path_for(cache_key(t, voice, renderer.engine_id)).exists()]
