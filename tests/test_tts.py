@@ -99,6 +99,26 @@ def test_pyttsx3_renders_the_same_speech_as_espeak(capsys):
     assert "Audio saved" not in capsys.readouterr().out  # pyttsx3's print is kept off stdout
 
 
+def test_pyttsx3_speaking_at_a_stale_rate_is_caught(monkeypatch):
+    # Under load pyttsx3 sometimes speaks a line at the previous line's rate, and two such renders
+    # agree with each other. The espeak-ng program's length (same engine) catches it.
+    from pyttsx3.drivers.espeak import EspeakDriver
+
+    real, stale = EspeakDriver.setProperty, [2]
+
+    def set_property(name, value):
+        if name == "rate" and stale[0] > 0:  # the first two renders get the old rate
+            stale[0] -= 1
+            value = 110
+        return real(name, value)
+
+    monkeypatch.setattr(EspeakDriver, "setProperty", staticmethod(set_property))
+    voice = VoiceSettings(rate_wpm=160)
+    chunk = Pyttsx3Renderer().render(LINE + " Once more.", voice)
+    reference = EspeakRenderer().render(LINE + " Once more.", voice)
+    assert stale == [0] and abs(chunk.duration_s - reference.duration_s) < 0.05 * reference.duration_s
+
+
 def test_pyttsx3_renders_many_lines_in_a_row():
     renderer = Pyttsx3Renderer()
     durations = [renderer.render(text, VoiceSettings()).duration_s for text in ("In.", "And out.", LINE)]

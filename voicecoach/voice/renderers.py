@@ -246,8 +246,14 @@ class _EngineWorker:
             out = Path(tmp) / "line.wav"
             # pyttsx3's loop sometimes ends before the line is fully synthesized (a Cancel left
             # over from the previous line; seen more under load), leaving an empty or a cut-short
-            # file. A fault only ever shortens the audio, so a line is accepted once two renders
-            # agree on its length, else the longest of a few is kept.
+            # file; and under load it sometimes speaks at the previous line's rate (13 of 60 renders
+            # beside two CPU hogs, after a line at another rate). The espeak-ng program, the same
+            # engine, gives the right length at once: a render is accepted within 10% of it and
+            # once two renders agree; else the program's own audio is used.
+            try:
+                reference: AudioChunk | None = EspeakRenderer().render(job.text, job.voice)
+            except TtsError:  # no espeak-ng program (only the library): two agreeing renders it is
+                reference = None
             best: AudioChunk | None = None
             for _ in range(_PYTTSX3_ATTEMPTS):
                 out.unlink(missing_ok=True)
@@ -258,11 +264,20 @@ class _EngineWorker:
                     break
                 if out.exists() and out.stat().st_size > 44:
                     chunk = _read_rendered(out, "pyttsx3", job.text)
+                    if reference is not None and \
+                            abs(len(chunk.samples) - len(reference.samples)) > 0.1 * len(reference.samples):
+                        continue  # cut short, or at another rate
                     if best is not None and abs(len(chunk.samples) - len(best.samples)) <= 0.02 * len(best.samples):
                         return chunk if len(chunk.samples) > len(best.samples) else best
                     if best is None or len(chunk.samples) > len(best.samples):
                         best = chunk
-            return best if best is not None else _read_rendered(out, "pyttsx3", job.text)
+            if best is not None:
+                return best
+            if reference is not None:
+                log.info("pyttsx3 did not render %s at its length; the espeak-ng program's audio is used",
+                         _short(job.text))
+                return reference
+            return _read_rendered(out, "pyttsx3", job.text)
 
     @staticmethod
     def _run_once(engine, job: _Job, out: Path) -> None:
