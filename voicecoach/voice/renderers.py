@@ -248,8 +248,9 @@ class _EngineWorker:
             # over from the previous line; seen more under load), leaving an empty or a cut-short
             # file; and under load it sometimes speaks at the previous line's rate (13 of 60 renders
             # beside two CPU hogs, after a line at another rate). The espeak-ng program, the same
-            # engine, gives the right length at once: a render is accepted within 10% of it and
-            # once two renders agree; else the program's own audio is used.
+            # engine, gives the right length at once: a render is accepted within 3% of it (they
+            # match to 0.1% when all is well; one rate step is 7-14%) and once two renders agree;
+            # else the program's own audio is used.
             try:
                 reference: AudioChunk | None = EspeakRenderer().render(job.text, job.voice)
             except TtsError:  # no espeak-ng program (only the library): two agreeing renders it is
@@ -265,7 +266,7 @@ class _EngineWorker:
                 if out.exists() and out.stat().st_size > 44:
                     chunk = _read_rendered(out, "pyttsx3", job.text)
                     if reference is not None and \
-                            abs(len(chunk.samples) - len(reference.samples)) > 0.1 * len(reference.samples):
+                            abs(len(chunk.samples) - len(reference.samples)) > 0.03 * len(reference.samples):
                         continue  # cut short, or at another rate
                     if best is not None and abs(len(chunk.samples) - len(best.samples)) <= 0.02 * len(best.samples):
                         return chunk if len(chunk.samples) > len(best.samples) else best
