@@ -30,11 +30,9 @@ from bench_recognition import speaker, speaker_split  # noqa: E402
 
 from voicecoach.cli import screening_figures, screening_summary  # noqa: E402
 from voicecoach.ears.engines import make_recognizer, vocabularies_from_table  # noqa: E402
-from voicecoach.settings import SessionSettings  # noqa: E402
 from voicecoach.sim.bedside import BedsideParts, run_bedside  # noqa: E402
 from voicecoach.sim.scenario import Cue, Scenario, load_scenario  # noqa: E402
 from voicecoach.stats import rate  # noqa: E402
-from voicecoach.store.config import ENGINE_CONFIRM_BELOW  # noqa: E402
 from voicecoach.store.content import load_content  # noqa: E402
 from voicecoach.types import History  # noqa: E402
 from voicecoach.voice.cache import TtsCache  # noqa: E402
@@ -61,10 +59,9 @@ def main() -> int:
     recognizer = make_recognizer(vocabularies_from_table(CONTENT.intents), engine=args.engine)
     parts = BedsideParts(recognizer=recognizer, coach_renderer=EspeakRenderer(), user_renderer=EspeakRenderer(),
                          cache=TtsCache())
-    settings = SessionSettings(confirm_below=ENGINE_CONFIRM_BELOW.get(recognizer.name, SessionSettings.confirm_below))
     demo = load_scenario()
     questions = [q.id for q in CONTENT.screening.questions]
-    print(f"# recognizer: {recognizer.name} (read back below {settings.confirm_below}); {args.sessions} sessions; "
+    print(f"# recognizer: {recognizer.name} (with its own read-back threshold); {args.sessions} sessions; "
           f"{len(questions)} questions answered by {len(pick['no'])} human 'no' clips of the {args.half} half "
           f"({len(pick['yes'])} 'yes' clips for read-backs); seed {args.seed}")
     rng = random.Random(args.seed)
@@ -74,8 +71,8 @@ def main() -> int:
         replies += (Cue("yes", after="confirm_no", wav=rng.choice(pick["yes"])), Cue("skip", after="rating_before"),
                     Cue("finish", after="ready_prompt"))
         started = time.perf_counter()
-        result = run_bedside(CONTENT, Scenario([], demo.room, demo.user, replies=replies), parts, settings=settings,
-                             history=History(), start_now=True, listen_at_least_s=1200.0)
+        result = run_bedside(CONTENT, Scenario([], demo.room, demo.user, replies=replies), parts, history=History(),
+                             start_now=True, listen_at_least_s=1200.0)
         said = [l.key for l in result.timeline if l.who == "coach" and not l.dropped]
         cleared = "rating_before" in said or "ready_prompt" in said
         ended = result.outcome.outcome if result.outcome is not None else "still running"
