@@ -56,3 +56,4 @@ def test_the_readme_config_example_is_a_valid_config(content):
     config = build_config(tomllib.loads(example), content.routine, "README.md")
     assert config.session.hold_s == {"knee_to_chest": 20, "lumbar_rotation": 8}
     assert config.voice_engine == "auto" and config.listening.echo_gate_margin_db == 10
+    assert config.listening.echo_gate_band_low_hz == 3000

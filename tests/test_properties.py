@@ -197,7 +197,9 @@ def test_the_text_property_fails_when_the_parser_is_loosened():
     # that reaches a stretch on words that were not a plain no.
     loose = dataclasses.replace(CONTENT, intents=loosened_table())
 
-    @settings(max_examples=500, deadline=None, database=None, report_multiple_bugs=False)
+    # derandomize: a fixed sequence of examples, so this check cannot pass or fail by luck (with
+    # random ones, 500 examples missed the loose parser about 1 run in 25).
+    @settings(max_examples=500, deadline=None, database=None, report_multiple_bugs=False, derandomize=True)
     @given(dialogue)
     def property_with_loose_parser(events):
         run_dialogue(loose, events, History(first_use=True, full_screening_due=True))

@@ -64,7 +64,9 @@ def build_listener(recognizer: Recognizer, table: IntentTable, settings: Listene
     """The coach's ears: end-pointing and early intents, with the echo canceller and the gate
     that keep the coach's own voice out (both need what the speaker played, frame by frame)."""
     canceller = SpeexEchoCanceller(SAMPLE_RATE_HZ, frame_samples=echo_frame_samples) if echo_cancellation else None
-    gate = EchoGate(margin_db=settings.echo_gate_margin_db, gated_gain_db=settings.echo_gated_gain_db) if echo_gate else None
+    gate = EchoGate(margin_db=settings.echo_gate_margin_db, gated_gain_db=settings.echo_gated_gain_db,
+                    band_low_hz=settings.echo_gate_band_low_hz or None, band_margin_db=settings.echo_gate_band_margin_db,
+                    rate_hz=SAMPLE_RATE_HZ) if echo_gate else None
     return Listener(recognizer, table, settings, echo_canceller=canceller, echo_gate=gate)
 
 

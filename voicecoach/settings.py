@@ -112,6 +112,14 @@ class ListenerSettings:
     # 10 gives 0 there, at the price of 10-90 ms more onset latency at -6 dB SER
     # (scripts/bench_bargein.py; docs/benchmarks.md, "Barge-in").
     echo_gate_margin_db: float = tunable(10.0, 0, 30, unit="dB")
+    # The gate also lets a frame through when the band from this frequency up is this far above
+    # the leftovers there (0 Hz: no band test). It opens on the "s" of "stop", 100-150 ms before
+    # its vowel: 6 dB under the coach, onset to silence went from a median of 160-220 ms to
+    # 60-130. 8 dB, or 4 kHz up, let the neural voice cut itself off at three times the demo's
+    # echo; even so, fresh sets of it do that 12-18 times a session there, 0 at 1x and 2x
+    # (scripts/bench_bargein.py; docs/benchmarks.md, "Barge-in").
+    echo_gate_band_low_hz: float = tunable(3000.0, 0, 7000, unit="Hz")
+    echo_gate_band_margin_db: float = tunable(10.0, 0, 30, unit="dB")
     # What the gate leaves of a frame it takes for the coach's echo. -30 dB (the old value) left
     # the loudest neural-voice echo at twice the demo's level just above the end-pointer's
     # -55 dBFS floor: two self-onsets a session; -40 and -50 dB gave none (docs/benchmarks.md).
