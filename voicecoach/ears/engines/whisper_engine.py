@@ -167,7 +167,7 @@ class WhisperRecognizer:
         if final:
             self.last_decoded = decoded
         words = normalize_transcript(decoded.text, ctx, self.settings.max_repeats)
-        if decoded.no_speech_prob >= ctx.reject_no_speech:  # noise, a cough, the room: no words
+        if ctx.rejects(decoded.no_speech_prob, words):  # noise, a cough, the room: no words
             # Whether it was a voice all the same is the listener's voicing check: a cough has no
             # pitch (nothing), a real "stop" under the coach's echo that Whisper took for no
             # speech does (unclear: the session pauses and asks). Digital silence is nothing.

@@ -37,6 +37,9 @@ class ContextSettings:
         holds no word of the context is taken for `rescue_word` when Whisper gave that word
         at least this probability as the first word ("star", "dump" for a real "stop");
         0 = never. Final results only: a partial acts at once, so it needs the word itself.
+    lone_answers, lone_answer_no_speech: a decode that is one of `lone_answers` alone is
+        rejected only from `lone_answer_no_speech` (Whisper doubts a clearly written short
+        number that it hears alone); 0 = as any other decode.
     """
 
     prompt: str = "{vocabulary}"
@@ -48,6 +51,14 @@ class ContextSettings:
     words: Mapping[str, str] = field(default_factory=dict)
     alone: Mapping[str, str] = field(default_factory=dict)
     rescue_min_p: float = 0.0
+    lone_answers: tuple[str, ...] = ()
+    lone_answer_no_speech: float = 0.0
+
+    def rejects(self, no_speech_prob: float, words: list[str]) -> bool:
+        """Whether a decode with this no-speech probability (and these words) is no speech."""
+        if self.lone_answer_no_speech and len(words) == 1 and words[0] in self.lone_answers:
+            return no_speech_prob >= max(self.reject_no_speech, self.lone_answer_no_speech)
+        return no_speech_prob >= self.reject_no_speech
 
 
 @dataclass(frozen=True)
@@ -88,7 +99,7 @@ _NUMBERS = {"reject_no_speech": (0.0, 1.0), "min_window_s": (0.5, 30.0), "tail_s
             "max_new_tokens": (1, 200), "new_tokens_per_s": (0.0, 20.0), "intra_threads": (1, 16),
             "window_step_s": (0.1, 30.0), "max_repeats": (1, 10), "partial_every_s": (0.05, 5.0),
             "partial_min_s": (0.0, 5.0), "partial_max_duty": (0.0, 1.0),
-            "rescue_min_p": (0.0, 1.0), "rescue_max_words": (1, 10)}
+            "rescue_min_p": (0.0, 1.0), "rescue_max_words": (1, 10), "lone_answer_no_speech": (0.0, 1.0)}
 _FILE_KEYS = ("intra_threads", "window_step_s", "max_repeats", "partial_every_s", "partial_min_s",
               "partial_contexts", "partial_max_duty", "rescue_word", "rescue_max_words")
 
@@ -140,6 +151,10 @@ def _value(key: str, value: object, where: str, source: str) -> object:
         if not isinstance(value, str):
             raise ContentError(source, where, "must be a string")
         return value
+    if key == "lone_answers":
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise ContentError(source, where, "must be a list of words")
+        return tuple(v.strip().lower() for v in value)
     if key == "partial_contexts":
         if not isinstance(value, list) or not all(v in CONTEXTS for v in value):
             raise ContentError(source, where, f"must be a list of contexts ({', '.join(CONTEXTS)})")
