@@ -86,3 +86,14 @@ def test_room_hiss_passes_neither_when_the_coach_has_long_had_nothing_in_the_ban
 
 def test_a_soft_s_needs_the_margin_over_the_leftovers_in_the_band():
     assert not any(run_gate(EchoGate(band_margin_db=20), 310, soft_s))
+
+
+@pytest.mark.parametrize("frame", [320, 480])  # the virtual room's 20 ms, a device's 30 ms
+def test_the_room_is_held_to_ring_for_0_3_s_whatever_the_frame_length(frame):
+    gate = EchoGate()
+    for i in range(150):
+        gate.gate(tone(220, -45, n=frame, phase=i), tone(220, -20, n=frame, phase=i))
+    silent, before = np.zeros(frame, np.int16), gate.gated_frames
+    for i in range(30):  # the coach has stopped; its leftovers (the room) ring on
+        gate.gate(tone(220, -45, n=frame, phase=i), silent)
+    assert (gate.gated_frames - before) * frame / RATE == pytest.approx(0.3, abs=0.031)

@@ -95,23 +95,31 @@ class EchoGate:
     """
 
     # The margins: see ListenerSettings.echo_gate_margin_db and echo_gate_band_margin_db.
-    def __init__(self, *, margin_db: float = 10.0, window_frames: int = 200, tail_s: float = 0.3,
-                 frame_s: float = 0.02, initial_leak_db: float = -6.0, quiet_reference_db: float = -70.0,
-                 gated_gain_db: float = -45.0, band_low_hz: float | None = 3000.0, band_margin_db: float = 10.0,
-                 band_floor_db: float = 6.0, rate_hz: int = 16000) -> None:
+    def __init__(self, *, margin_db: float = 10.0, window_s: float = 4.0, tail_s: float = 0.3,
+                 initial_leak_db: float = -6.0, quiet_reference_db: float = -70.0, gated_gain_db: float = -45.0,
+                 band_low_hz: float | None = 3000.0, band_margin_db: float = 10.0, band_floor_db: float = 6.0,
+                 band_floor_window_s: float = 5.0, rate_hz: int = 16000) -> None:
         self.margin_db = margin_db
         self._gated_gain = 10 ** (gated_gain_db / 20)
         self.quiet_reference_db = quiet_reference_db
-        tail_frames = max(1, int(round(tail_s / frame_s)))
-        self._whole = _Leftovers(window_frames, tail_frames, quiet_reference_db)
-        self._band = _Leftovers(window_frames, tail_frames, quiet_reference_db) if band_low_hz else None
-        self._band_levels: deque[float] = deque(maxlen=int(round(5.0 / frame_s)))
+        self._windows_s = (window_s, tail_s, band_floor_window_s)
         self._initial_leak_db = initial_leak_db
-        self.band_floor_db = band_floor_db
         self.band_low_hz = band_low_hz
         self.band_margin_db = band_margin_db
+        self.band_floor_db = band_floor_db
         self.rate_hz = rate_hz
         self.gated_frames = 0
+        self._frame_s = 0.02  # until the first frame tells (the virtual room's are 20 ms, a device's 30)
+        self._sized = False
+        self._size()
+
+    def _size(self) -> None:
+        """Histories in frames for windows given in seconds."""
+        window_s, tail_s, floor_s = self._windows_s
+        frames = lambda seconds: max(1, int(round(seconds / self._frame_s)))  # noqa: E731
+        self._whole = _Leftovers(frames(window_s), frames(tail_s), self.quiet_reference_db)
+        self._band = _Leftovers(frames(window_s), frames(tail_s), self.quiet_reference_db) if self.band_low_hz else None
+        self._band_levels: deque[float] = deque(maxlen=frames(floor_s))
 
     @property
     def leak_db(self) -> float:
@@ -121,6 +129,9 @@ class EchoGate:
         return leak
 
     def gate(self, cleaned: np.ndarray, reference: np.ndarray) -> np.ndarray:
+        if not self._sized and len(cleaned):  # the first frame tells the frame length
+            self._sized, self._frame_s = True, len(cleaned) / self.rate_hz
+            self._size()
         ref_db, out_db = level_db(reference), level_db(cleaned)
         self._whole.add(out_db, ref_db)
         if self._whole.loudest_ref_db <= self.quiet_reference_db:
