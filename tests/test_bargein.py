@@ -201,6 +201,21 @@ def test_a_stop_6_db_under_the_coach_silences_it_on_its_s(content, parts, source
     assert onset_to_silence(ListenerSettings(echo_gate_band_low_hz=0)) > with_band + 0.03
 
 
+@pytest.mark.slow
+def test_a_noisy_room_is_not_taken_for_speech_each_time_the_coach_pauses(content, parts):
+    # Steady noise 16 dB under the user's voice. The gate's turned-down frames once pulled the
+    # end-pointer's noise floor far under the room's, so the room opened a segment whenever the
+    # coach paused: it cut its line, heard no words, said it again, and never heard an answer.
+    first = content.screening.questions[0]
+    scenario = Scenario([], RoomSettings(noise_dbfs=-40.0), USER,
+                        replies=(Cue("yes", after=f"question:{first.id}", level_dbfs=-24.0),))
+    result = run_bedside(content, scenario, parts, history=History(first_use=False, full_screening_due=True),
+                         start_now=True, listen_at_least_s=90.0)
+    assert result.outcome is not None and result.outcome.outcome == "screened_out"
+    cut = [l.key for l in result.timeline if l.note == "cut off"]
+    assert cut in ([], ["start"])  # the first line, while the end-pointer learns the room, at most
+
+
 @pytest.fixture(scope="module")
 def whisper_parts(content, parts):
     recognizer = make_recognizer(vocabularies_from_table(content.intents), engine="whisper")

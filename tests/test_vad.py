@@ -105,3 +105,21 @@ def test_voiced_time_counts_a_voice_and_not_noise_or_a_cough():
     assert voiced_s(noise(1.0, level_db=-30, seed=3), 16000) == 0
     burst = cough(1)
     assert voiced_s(burst.samples, burst.rate_hz) == 0
+
+
+def test_frames_that_say_nothing_about_the_room_leave_its_noise_floor_alone():
+    # The echo gate turns the coach's voice down to far below the room; the floor must not sink
+    # to it, or the room's own noise opens a segment the moment the coach stops.
+    room, turned_down = noise(3.0, level_db=-40.0), noise(3.0, level_db=-90.0, seed=1)
+    vad = EnergyVad()
+    for frame in split_chunk(AudioChunk(room, 16000, 0.0), 480):
+        vad.feed(frame)
+    assert vad.floor_db == pytest.approx(-40, abs=2)
+    for frame in split_chunk(AudioChunk(turned_down, 16000, 3.0), 480):
+        vad.feed(frame, learn_floor=False)
+    assert vad.floor_db == pytest.approx(-40, abs=2)
+    events = [e for frame in split_chunk(AudioChunk(room, 16000, 6.0), 480) for e in vad.feed(frame)]
+    assert events == []  # the room again: no speech
+    for frame in split_chunk(AudioChunk(turned_down, 16000, 9.0), 480):
+        vad.feed(frame)
+    assert vad.floor_db < -80  # had it learned from those frames

@@ -116,7 +116,7 @@ class ListenerSettings:
     # the leftovers there (0 Hz: no band test). It opens on the "s" of "stop", 100-150 ms before
     # its vowel: 6 dB under the coach, onset to silence went from a median of 160-220 ms to
     # 60-130. 8 dB, or 4 kHz up, let the neural voice cut itself off at three times the demo's
-    # echo; even so, fresh sets of it do that 12-18 times a session there, 0 at 1x and 2x
+    # echo; even so, fresh sets of it do that 12-20 times a session there, 0 at 1x and 2x
     # (scripts/bench_bargein.py; docs/benchmarks.md, "Barge-in").
     echo_gate_band_low_hz: float = tunable(3000.0, 0, 7000, unit="Hz")
     echo_gate_band_margin_db: float = tunable(10.0, 0, 30, unit="dB")

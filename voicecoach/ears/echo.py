@@ -109,6 +109,7 @@ class EchoGate:
         self.band_floor_db = band_floor_db
         self.rate_hz = rate_hz
         self.gated_frames = 0
+        self.last_gated = False  # whether the last frame was gated
         self._frame_s = 0.02  # until the first frame tells (the virtual room's are 20 ms, a device's 30)
         self._sized = False
         self._size()
@@ -134,11 +135,13 @@ class EchoGate:
             self._size()
         ref_db, out_db = level_db(reference), level_db(cleaned)
         self._whole.add(out_db, ref_db)
+        self.last_gated = False
         if self._whole.loudest_ref_db <= self.quiet_reference_db:
             return cleaned  # the coach is silent: nothing to gate
         if out_db >= self._whole.loudest_ref_db + self.leak_db + self.margin_db or self._band_passes(cleaned, reference):
             return cleaned
         self.gated_frames += 1
+        self.last_gated = True
         return (cleaned * self._gated_gain).astype(np.int16)  # left as room tone, not as speech
 
     def _band_passes(self, cleaned: np.ndarray, reference: np.ndarray) -> bool:

@@ -80,9 +80,12 @@ class Listener:
             if self.echo_gate is not None:
                 samples = self.echo_gate.gate(samples, reference)
             frame = AudioChunk(samples, frame.rate_hz, frame.start_s)
+        # A gated frame is the coach turned down, not the room: the end-pointer's noise floor must
+        # not sink to it, or the room's own noise would open a segment as soon as the coach stops.
+        gated = self.echo_gate is not None and self.echo_gate.last_gated
         heard: list[Utterance] = []
         was_in_speech = self._stream.in_speech
-        for result in self._stream.process(frame):
+        for result in self._stream.process(frame, learn_floor=not gated):
             if result.hypothesis.final:
                 heard += self._final(result.hypothesis, result.at_s)
                 self.context, self._early = self._next_context, None

@@ -45,8 +45,8 @@ class StreamingRecognition:
     def in_speech(self) -> bool:
         return self.vad.in_speech
 
-    def process(self, chunk: AudioChunk) -> list[Heard]:
-        return [heard for ev in self.vad.feed(chunk) for heard in self._handle(ev)]
+    def process(self, chunk: AudioChunk, *, learn_floor: bool = True) -> list[Heard]:
+        return [heard for ev in self.vad.feed(chunk, learn_floor=learn_floor) for heard in self._handle(ev)]
 
     def flush(self) -> list[Heard]:
         """End of stream: close an open utterance."""

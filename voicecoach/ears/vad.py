@@ -72,7 +72,9 @@ class EnergyVad:
     def in_speech(self) -> bool:
         return self._s.in_speech
 
-    def feed(self, chunk: AudioChunk) -> list[VadEvent]:
+    def feed(self, chunk: AudioChunk, *, learn_floor: bool = True) -> list[VadEvent]:
+        """The events this chunk completed. `learn_floor=False`: the chunk says nothing about the
+        room's noise (the echo gate turned it down), so the noise floor does not learn from it."""
         if self._rate_hz is None:
             self._rate_hz = chunk.rate_hz
             self._frame_n = int(round(chunk.rate_hz * FRAME_S))
@@ -90,7 +92,7 @@ class EnergyVad:
             t = self._carry_start_s + used / self._rate_hz
             frame = AudioChunk(buf[used : used + n], self._rate_hz, t)
             was_in_speech = self._s.in_speech
-            new = self._frame(frame)
+            new = self._frame(frame, learn_floor)
             if was_in_speech:
                 pending.append(frame)
             for ev in new:
@@ -111,11 +113,12 @@ class EnergyVad:
             return [self._close(self._s.seg_frames[-1].end_s if self._s.seg_frames else self._carry_start_s)]
         return []
 
-    def _frame(self, frame: AudioChunk) -> list[VadEvent]:
+    def _frame(self, frame: AudioChunk, learn_floor: bool = True) -> list[VadEvent]:
         st, cfg = self._s, self.settings
         db = level_db(frame.samples)
         loud = db >= max(self.floor_db + cfg.threshold_db, cfg.min_level_db)
-        self._levels.append(db)
+        if learn_floor:
+            self._levels.append(db)
         events: list[VadEvent] = []
         if not st.in_speech:
             self._preroll.append(frame)
