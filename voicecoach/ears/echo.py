@@ -11,6 +11,7 @@ See docs/benchmarks.md, "Barge-in", for what each stage was measured to do.
 
 from __future__ import annotations
 
+import functools
 from collections import deque
 from typing import Protocol
 
@@ -75,10 +76,10 @@ class _Leftovers:
     def loudest_ref_db(self) -> float:
         return max(self._recent_ref, default=-100.0)
 
-    def leak_db(self, initial_db: float | None = None) -> float | None:
-        """The leak in dB (negative); `initial_db` (or None) until 25 frames have been heard."""
+    def leak_db(self) -> float | None:
+        """The leak in dB (negative); None until 25 frames have been heard."""
         if len(self._leaks) < 25:
-            return initial_db
+            return None
         return float(np.percentile(self._leaks, 20))
 
 
@@ -125,9 +126,8 @@ class EchoGate:
     @property
     def leak_db(self) -> float:
         """How far below the reference the coach's leftover voice sits, in dB (negative)."""
-        leak = self._whole.leak_db(self._initial_leak_db)
-        assert leak is not None
-        return leak
+        leak = self._whole.leak_db()
+        return self._initial_leak_db if leak is None else leak
 
     def gate(self, cleaned: np.ndarray, reference: np.ndarray) -> np.ndarray:
         if not self._sized and len(cleaned):  # the first frame tells the frame length
@@ -162,8 +162,15 @@ def band_level_db(samples: np.ndarray, low_hz: float, rate_hz: int) -> float:
     white noise at -40 dBFS gives -43 dB for the top half of the band)."""
     if len(samples) < 2:
         return -100.0
-    window = np.hanning(len(samples))
+    window, in_band, scale = _band_analysis(len(samples), low_hz, rate_hz)
     spectrum = np.fft.rfft(samples.astype(np.float64) / 32768.0 * window)
-    freqs = np.fft.rfftfreq(len(samples), 1.0 / rate_hz)
-    power = 2.0 * float(np.sum(np.abs(spectrum[freqs >= low_hz]) ** 2)) / (len(samples) * float(np.sum(window ** 2)))
+    power = scale * float(np.sum(np.abs(spectrum[in_band]) ** 2))
     return 10.0 * float(np.log10(max(power, 1e-10)))
+
+
+@functools.lru_cache(maxsize=8)
+def _band_analysis(n: int, low_hz: float, rate_hz: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """Window, band mask and power scale for `n`-sample frames (the same for every frame)."""
+    window = np.hanning(n)
+    in_band = np.fft.rfftfreq(n, 1.0 / rate_hz) >= low_hz
+    return window, in_band, 2.0 / (n * float(np.sum(window ** 2)))
