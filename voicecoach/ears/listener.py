@@ -72,6 +72,9 @@ class Listener:
 
     def process(self, frame: AudioChunk, reference: np.ndarray | None = None) -> list[Utterance]:
         """Feed one microphone frame (and what the speaker played meanwhile); returns what was heard."""
+        # A gated frame is the coach turned down, not the room: the end-pointer's noise floor must
+        # not sink to it, or the room's own noise would open a segment once the coach stops.
+        gated = False
         if reference is not None:
             samples = frame.samples
             if self.echo_canceller is not None:
@@ -79,10 +82,8 @@ class Listener:
             self._keep_clean(AudioChunk(samples, frame.rate_hz, frame.start_s))
             if self.echo_gate is not None:
                 samples = self.echo_gate.gate(samples, reference)
+                gated = self.echo_gate.last_gated  # this frame's (one without a reference is never gated)
             frame = AudioChunk(samples, frame.rate_hz, frame.start_s)
-        # A gated frame is the coach turned down, not the room: the end-pointer's noise floor must
-        # not sink to it, or the room's own noise would open a segment as soon as the coach stops.
-        gated = self.echo_gate is not None and self.echo_gate.last_gated
         heard: list[Utterance] = []
         was_in_speech = self._stream.in_speech
         for result in self._stream.process(frame, learn_floor=not gated):
