@@ -71,6 +71,19 @@ def test_unclear_answers_are_asked_again_then_ended(content, parts):
     assert result.outcome.outcome == "no_answer"
 
 
+def test_a_question_asked_again_after_the_last_cue_is_still_answered(content, parts):
+    # The user's only cue is not understood; the question asked again is answered by a standing
+    # reply. The user stays in the room while the coach talks (it once left 5 s after its last
+    # cue, before the question was asked again: "I've lost the microphone").
+    scenario = Scenario([Cue("banana pudding", after="question:")], RoomSettings(), USER,
+                        replies=(Cue("yes", after="question:"),))
+    result = run_bedside(content, scenario, parts, history=RETURNING, start_now=True)
+    first = content.screening.questions[0].id
+    assert spoken_keys(result).count(f"question:{first}") == 2
+    assert [n for _, n in heard(result)] == ["unclear", "yes"]
+    assert result.outcome.outcome == "screened_out"
+
+
 def test_noise_only_never_starts_a_session_nor_fires_a_command(content, parts):
     room = RoomSettings(noise_dbfs=-35.0)  # a loud fan
     result = run_bedside(content, Scenario([], room, USER), parts, listen_at_least_s=90.0)

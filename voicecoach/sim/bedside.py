@@ -210,8 +210,9 @@ def run_bedside(content: Content, scenario: Scenario, parts: BedsideParts, *,
                 listen_at_least_s: float = 0.0) -> BedsideResult:
     """One session in the virtual bedside, from waiting for the start phrase to the goodbye.
 
-    The microphone stays open until the scripted user has said everything (and at least
-    `listen_at_least_s`), so a session still waiting for the start phrase then ends."""
+    The microphone stays open while the session is under way, and in any case until the
+    scripted user has said everything (and at least `listen_at_least_s`), so a session still
+    waiting for the start phrase then ends."""
     if settings is None:  # the read-back threshold is the recognizer's: each engine's confidence has its own scale
         from voicecoach.store.config import ENGINE_CONFIRM_BELOW
 
@@ -227,8 +228,15 @@ def run_bedside(content: Content, scenario: Scenario, parts: BedsideParts, *,
     listener = build_listener(parts.recognizer, content.intents, parts.listener,
                               echo_cancellation=parts.echo_cancellation, echo_gate=parts.echo_gate)
 
+    def session_under_way() -> bool:
+        session = runner.session
+        return session is not None and not session.finished and session.context not in (None, "idle")
+
     def frames():
-        while not user.finished or mic.now_s < listen_at_least_s:
+        # As in a bedroom, the microphone stays open while a session is under way: the coach may
+        # ask again, and a standing reply answer it, long after the last cue. It closes once the
+        # user has said everything and the coach is back to waiting for the start phrase.
+        while not user.finished or mic.now_s < listen_at_least_s or session_under_way():
             yield mic.read_frame()
 
     source = ListenerSource(frames(), listener, clock,
