@@ -50,7 +50,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hours", type=float, default=8.0)
     parser.add_argument("--every", type=float, default=60.0, help="seconds between bursts of speech")
-    parser.add_argument("--engine", choices=("whisper", "pocketsphinx", "vosk"), default="pocketsphinx")
+    parser.add_argument("--engine", choices=("whisper", "pocketsphinx", "vosk"), default="whisper")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     args = parser.parse_args()
 

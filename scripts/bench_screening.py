@@ -10,7 +10,9 @@ question, drawn at random from the chosen half of the speakers, as bench_recogni
 them), and a read-back ("You said no: is that right?") by a human "yes". A question asked again
 hears the same clip, so a miss repeats: the figure is pessimistic. After the screening the user
 (espeak-ng) skips the rating and says "finish". Printed: how many screenings were cleared (and
-how the others ended), coach lines and seconds the screening took (median, range), read-backs.
+how the others ended), coach lines and seconds the screening took (median, range), read-backs,
+and the time from the end of each answer to the coach's reply: the virtual bedside's end-pointing
+on its clock plus the decoding as timed on this machine (BedsideResult.reply_latencies_s).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from voicecoach.cli import screening_figures, screening_summary  # noqa: E402
 from voicecoach.ears.engines import make_recognizer, vocabularies_from_table  # noqa: E402
 from voicecoach.sim.bedside import BedsideParts, run_bedside  # noqa: E402
 from voicecoach.sim.scenario import Cue, Scenario, load_scenario  # noqa: E402
-from voicecoach.stats import rate  # noqa: E402
+from voicecoach.stats import rate, timing  # noqa: E402
 from voicecoach.store.content import load_content  # noqa: E402
 from voicecoach.types import History  # noqa: E402
 from voicecoach.voice.cache import TtsCache  # noqa: E402
@@ -65,7 +67,7 @@ def main() -> int:
           f"{len(questions)} questions answered by {len(pick['no'])} human 'no' clips of the {args.half} half "
           f"({len(pick['yes'])} 'yes' clips for read-backs); seed {args.seed}")
     rng = random.Random(args.seed)
-    outcomes, numbers = [], []
+    outcomes, numbers, replies_s = [], [], []
     for i in range(args.sessions):
         replies = tuple(Cue("no", after=f"question:{q}", wav=rng.choice(pick["no"])) for q in questions)
         replies += (Cue("yes", after="confirm_no", wav=rng.choice(pick["yes"])), Cue("skip", after="rating_before"),
@@ -77,6 +79,7 @@ def main() -> int:
         cleared = "rating_before" in said or "ready_prompt" in said
         ended = result.outcome.outcome if result.outcome is not None else "still running"
         outcomes.append("cleared" if cleared else ended)
+        replies_s += result.reply_latencies_s()
         figures = screening_figures(result.timeline)
         if figures is not None and cleared:
             numbers.append((figures[0], figures[2], figures[3]))
@@ -91,6 +94,8 @@ def main() -> int:
               f"(range {min(lines)}-{max(lines)}, {len(questions)} questions); read-backs median "
               f"{statistics.median(readbacks):.0f} (range {min(readbacks)}-{max(readbacks)}); seconds median "
               f"{statistics.median(seconds):.0f} (range {min(seconds):.0f}-{max(seconds):.0f})")
+    print(f"end of an answer to the coach's reply, as on this machine in real time (bar: median 400 ms): "
+          f"{timing(replies_s)}")
     return 0
 
 

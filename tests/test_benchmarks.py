@@ -47,3 +47,4 @@ def test_bench_screening_clears_a_screening_answered_by_human_voices():
     out = bench("scripts/bench_screening.py", "--sessions", "1", "--seed", "3")
     assert re.search(r"screenings cleared: 100\.0% \(1/1", out), out
     assert re.search(r"coach lines median \d+ \(range \d+-\d+, 15 questions\)", out), out
+    assert re.search(r"answer to the coach's reply.*: median \d+ ms \(95% CI \d+-\d+\), p95 \d+ ms, n=(1[5-9]|[2-9]\d)", out), out

@@ -52,6 +52,10 @@ def test_demo_runs_a_whole_session_by_voice_in_the_virtual_bedside(voice_demo):
     assert ("coach's voice: piper" in done.stdout) == piper_installed, done.stdout
     assert "coach cut off with nobody speaking (self-triggers): 0" in done.stdout
     assert "heard but taken for the coach's own voice: 0" in done.stdout
+    # Every answer said while the coach was silent has its reply time (the bar is a benchmark's).
+    replies = int(re.search(r"answer to the coach's reply \(decoding time included\): median \d+ ms .*n=(\d+)",
+                            done.stdout).group(1))
+    assert replies >= questions + 2, done.stdout  # the 15 answers, both ratings, "ready"s ...
     audio = read_wav(done.out / "session.wav")
     assert audio.duration_s > 300 and abs(audio.samples.astype(float)).max() > 3000
     journal = Journal(done.out / "journal.sqlite3")

@@ -111,6 +111,10 @@ def test_recognition_toml_is_checked():
         load_whisper_settings("[whisper]\nbeam = 5\n")
     with pytest.raises(ContentError, match=r"whisper.context.rating.lone_answers: must be a list of words"):
         load_whisper_settings("[whisper.context.rating]\nlone_answers = \"four\"\n")
+    with pytest.raises(ContentError, match=r"whisper.context.idle.doubt_min_p: must be a number from 0.0 to 1.0"):
+        load_whisper_settings("[whisper.context.idle]\ndoubt_min_p = -1\n")
+    with pytest.raises(ContentError, match=r"whisper.context.idle.doubt_alone: must be a list of words"):
+        load_whisper_settings("[whisper.context.idle]\ndoubt_alone = [3]\n")
 
 
 # ------------------------------------------------------------------------------- weights
@@ -304,6 +308,33 @@ def test_a_lone_number_whisper_doubts_is_kept_in_a_rating(whisper, table):
                                    c: dataclasses.replace(s, lone_answer_no_speech=0.0)
                                    for c, s in whisper.settings.contexts.items()}))
     assert all(heard(strict, table, read_wav(p), "rating")[0].text == "" for p in clips)
+
+
+@pytest.mark.slow
+def test_a_lone_start_in_several_voices_begins_a_session(whisper, table):
+    # The doubt below must not cost a real "start": espeak-ng voices, with and without noise,
+    # and the neural voice (closer to a person).
+    starts = [speech("start", voice=v, rate_wpm=r) for v, r in RENDITIONS + [("en-gb", 140), ("en-us+m3", 120)]]
+    starts += [neural_speech("start", rate_wpm=r) for r in (130, 180)]
+    starts.append(speech("start", voice="en", rate_wpm=130, floor_db=-40.0))  # 20 dB SNR
+    got = [heard(whisper, table, x, "idle")[1] for x in starts]
+    assert got.count("start") >= len(starts) - 1, got
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not DATA.is_dir(), reason="../shared/data/speech_commands_sample is absent")
+def test_a_stop_written_start_begins_no_session(whisper, table):
+    # A report-half speaker's "stop", 15 dB down, is written "Start." in idle, with "stop" as a
+    # likely first word (0.16): doubted, so nothing begins. Without the doubt it would start.
+    clip = read_wav(DATA / "stop" / "1eddce1d_nohash_3.wav")
+    quiet = AudioChunk(np.round(clip.samples * 10 ** (-15 / 20)).astype(np.int16), clip.rate_hz)
+    hyp, intent, _ = heard(whisper, table, quiet, "idle")
+    assert intent is None and hyp.text == "" and hyp.heard_other
+    trusting = WhisperRecognizer(whisper.vocabularies, model=whisper.model,
+                                 settings=dataclasses.replace(whisper.settings, contexts={
+                                     c: dataclasses.replace(s, doubt_min_p=0.0)
+                                     for c, s in whisper.settings.contexts.items()}))
+    assert heard(trusting, table, quiet, "idle")[1] == "start"
 
 
 def test_only_a_lone_answer_word_gets_the_higher_no_speech_limit():

@@ -323,6 +323,7 @@ def _voice_demo(content: Content, config: AppConfig, scenario, journal: Journal,
 
     from voicecoach.assemble import configured_recognizer, voice_renderer
     from voicecoach.sim.bedside import BedsideParts, run_bedside, save_outputs
+    from voicecoach.stats import timing
     from voicecoach.voice.cache import TtsCache
     from voicecoach.voice.renderers import EspeakRenderer, VoiceSettings
 
@@ -338,6 +339,7 @@ def _voice_demo(content: Content, config: AppConfig, scenario, journal: Journal,
     latencies = ", ".join(f"{1000 * s:.0f} ms" for s in result.stop_latencies_s()) or "none measured"
     extra = [screening_summary(result.timeline, content),
              f"stop said over the coach, end of the word to silence: {latencies}",
+             f"end of an answer to the coach's reply (decoding time included): {timing(result.reply_latencies_s())}",
              f"heard but taken for the coach's own voice: {len(result.ignored)}",
              f"coach cut off with nobody speaking (self-triggers): {len(result.self_triggers())}",
              f"coach's voice: {coach_voice.engine_id}",

@@ -11,6 +11,7 @@ is reported at once, before anything is recognized (barge-in: the runner silence
 from __future__ import annotations
 
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 
@@ -165,7 +166,7 @@ class ListenerSource:
     def __init__(self, frames: Iterator[AudioChunk], listener: Listener, clock: Clock, *,
                  reference: Callable[[AudioChunk], np.ndarray] | None = None,
                  before_frame: Callable[[Sequence[Line]], None] | None = None, echo_guard: bool = True,
-                 barge_in: bool = True) -> None:
+                 barge_in: bool = True, on_frame_cost: Callable[[AudioChunk, float], None] | None = None) -> None:
         self.frames = frames
         self.listener = listener
         self.clock = clock
@@ -173,6 +174,7 @@ class ListenerSource:
         self.before_frame = before_frame
         self.echo_guard = echo_guard
         self.barge_in = barge_in  # report speech onsets (and onsets that brought no words)
+        self.on_frame_cost = on_frame_cost  # told the wall seconds each frame took to hear (benchmarks)
         self._awaiting_words = False  # an onset was reported; nothing heard since
         self.ignored: list[tuple[Utterance, str]] = []  # what was heard but taken for the coach's own voice
         self._queue: deque[Utterance | BargeInEvent] = deque()
@@ -196,7 +198,10 @@ class ListenerSource:
             try:
                 frame = next(self.frames)
                 reference = self.reference(frame) if self.reference is not None else None
+                started = time.perf_counter()
                 heard_now = self.listener.process(frame, reference)
+                if self.on_frame_cost is not None:
+                    self.on_frame_cost(frame, time.perf_counter() - started)
             except StopIteration:
                 self._finished = True
                 return None

@@ -157,6 +157,8 @@ class BedsideResult:
     user: list[SpokenCue]
     silenced_at: list[float]  # clock times the coach was cut off
     ignored: list[tuple[Utterance, str]] = field(default_factory=list)  # taken for the coach's own voice
+    # Per microphone frame: its start (clock s), its length (s) and the wall seconds it took to hear.
+    frame_costs: list[tuple[float, float, float]] = field(default_factory=list)
 
     def transcript(self) -> list[str]:
         return transcript(self.timeline, self.origin_s)
@@ -175,6 +177,31 @@ class BedsideResult:
         """Clock times the coach was cut off with nobody speaking: its own voice, heard back."""
         spoken = [(cue.start_s - 0.2, cue.end_s + 1.0) for cue in self.user]
         return [t for t in self.silenced_at if not any(a <= t <= b for a, b in spoken)]
+
+    def reply_latencies_s(self) -> list[float]:
+        """For each user line said while the coach was silent and heard: seconds from the end of
+        the spoken words to the start of the coach's reply, as on a device in real time.
+
+        The simulated clock stops while a frame is heard, so the decode's own time is added back:
+        frames arrive in real time, each is heard after the one before it is done (taking the
+        wall time it took here), and the reply starts once the frame that ended the utterance is
+        done. Not included: the sound device's output buffer."""
+        coach = [l for l in self.timeline if l.who == "coach" and not l.dropped]
+        heard = [l for l in self.timeline if l.who == "you"]
+        out = []
+        for cue in self.user:
+            if any(l.start_s < cue.end_s and cue.onset_s < l.end_s for l in coach):
+                continue  # said over the coach: barge-in, measured elsewhere
+            line = next((l for l in heard if cue.end_s <= l.start_s <= cue.end_s + 2.0), None)
+            reply = next((l for l in coach if line and line.start_s - 1e-6 <= l.start_s <= line.start_s + 1.0), None)
+            if line is None or reply is None:
+                continue
+            done_s = cue.start_s
+            for start_s, length_s, cost_s in self.frame_costs:
+                if cue.start_s <= start_s and start_s + length_s <= line.start_s + 1e-6:
+                    done_s = max(start_s + length_s, done_s) + cost_s  # heard once it is in, and the last one done
+            out.append(done_s + (reply.start_s - line.start_s) - cue.end_s)
+        return out
 
     def stop_latencies_s(self, words: tuple[str, ...] = ("stop",)) -> list[float]:
         """For each user line starting with one of `words` said while the coach talked: seconds
@@ -239,15 +266,17 @@ def run_bedside(content: Content, scenario: Scenario, parts: BedsideParts, *,
         while not user.finished or mic.now_s < listen_at_least_s or session_under_way():
             yield mic.read_frame()
 
+    frame_costs: list[tuple[float, float, float]] = []
     source = ListenerSource(frames(), listener, clock,
                             reference=lambda f: player.window(int(round(f.start_s * SAMPLE_RATE_HZ)), len(f.samples)),
-                            before_frame=user.before_frame, echo_guard=parts.echo_guard)
+                            before_frame=user.before_frame, echo_guard=parts.echo_guard,
+                            on_frame_cost=lambda f, cost_s: frame_costs.append((f.start_s, f.duration_s, cost_s)))
     runner = SessionRunner(content, clock=clock, speaker=timer, source=source, settings=settings, journal=journal,
                            history=history)
     outcome = runner.run(start_now=start_now)
     end_s = max(player.end_s(), clock.now()) + 0.5
     return BedsideResult(outcome, runner.timeline, runner.session_start_s, _mix(player, user.spoken, end_s),
-                         user.spoken, timer.silenced_at, source.ignored)
+                         user.spoken, timer.silenced_at, source.ignored, frame_costs)
 
 
 def _mix(player: WavTimelinePlayer, spoken: list[SpokenCue], end_s: float) -> AudioChunk:

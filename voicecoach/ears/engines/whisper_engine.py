@@ -162,8 +162,9 @@ class WhisperRecognizer:
         budget = ctx.max_new_tokens + int(math.ceil(ctx.new_tokens_per_s * max(0.0, duration_s - 1.0)))
         vocabulary = self._words[self.context]
         rescue = final and ctx.rescue_min_p > 0 and self.settings.rescue_word in vocabulary
+        doubt = final and ctx.doubt_min_p > 0 and bool(ctx.doubt_alone)
         decoded = self.model.decode(samples, self.window_s(duration_s, ctx), self._prompts[self.context], budget,
-                                    watch=self._rescue_ids if rescue else None)
+                                    watch=self._rescue_ids if rescue or doubt else None)
         if final:
             self.last_decoded = decoded
         words = normalize_transcript(decoded.text, ctx, self.settings.max_repeats)
@@ -172,6 +173,9 @@ class WhisperRecognizer:
             # pitch (nothing), a real "stop" under the coach's echo that Whisper took for no
             # speech does (unclear: the session pauses and asks). Digital silence is nothing.
             return Hypothesis("", 0.0, final, final and bool(np.any(samples)), start_s, end_s)
+        if doubt and len(words) == 1 and words[0] in ctx.doubt_alone and decoded.watched_first_p >= ctx.doubt_min_p:
+            # Perhaps a "stop" written as "Start" (idle): heard, not understood; nothing begins.
+            return Hypothesis("", 0.0, final, True, start_s, end_s)
         if (rescue and len(words) <= self.settings.rescue_max_words and not vocabulary.intersection(words)
                 and decoded.watched_first_p >= ctx.rescue_min_p):
             # A real "stop" Whisper wrote as another short word ("star", "dump"): taking it for

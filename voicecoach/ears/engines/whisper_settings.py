@@ -40,6 +40,10 @@ class ContextSettings:
     lone_answers, lone_answer_no_speech: a decode that is one of `lone_answers` alone is
         rejected only from `lone_answer_no_speech` (Whisper doubts a clearly written short
         number that it hears alone); 0 = as any other decode.
+    doubt_alone, doubt_min_p: a decode that is one of `doubt_alone` alone is heard but not
+        understood when Whisper gave `rescue_word` at least `doubt_min_p` as the first word
+        (in `idle` a real "stop" is at times written "Start": no session may begin on it);
+        0 = never. Final results only.
     """
 
     prompt: str = "{vocabulary}"
@@ -53,6 +57,8 @@ class ContextSettings:
     rescue_min_p: float = 0.0
     lone_answers: tuple[str, ...] = ()
     lone_answer_no_speech: float = 0.0
+    doubt_alone: tuple[str, ...] = ()
+    doubt_min_p: float = 0.0
 
     def rejects(self, no_speech_prob: float, words: list[str]) -> bool:
         """Whether a decode with this no-speech probability (and these words) is no speech."""
@@ -99,7 +105,8 @@ _NUMBERS = {"reject_no_speech": (0.0, 1.0), "min_window_s": (0.5, 30.0), "tail_s
             "max_new_tokens": (1, 200), "new_tokens_per_s": (0.0, 20.0), "intra_threads": (1, 16),
             "window_step_s": (0.1, 30.0), "max_repeats": (1, 10), "partial_every_s": (0.05, 5.0),
             "partial_min_s": (0.0, 5.0), "partial_max_duty": (0.0, 1.0),
-            "rescue_min_p": (0.0, 1.0), "rescue_max_words": (1, 10), "lone_answer_no_speech": (0.0, 1.0)}
+            "rescue_min_p": (0.0, 1.0), "rescue_max_words": (1, 10), "lone_answer_no_speech": (0.0, 1.0),
+            "doubt_min_p": (0.0, 1.0)}
 _FILE_KEYS = ("intra_threads", "window_step_s", "max_repeats", "partial_every_s", "partial_min_s",
               "partial_contexts", "partial_max_duty", "rescue_word", "rescue_max_words")
 
@@ -151,7 +158,7 @@ def _value(key: str, value: object, where: str, source: str) -> object:
         if not isinstance(value, str):
             raise ContentError(source, where, "must be a string")
         return value
-    if key == "lone_answers":
+    if key in ("lone_answers", "doubt_alone"):
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             raise ContentError(source, where, "must be a list of words")
         return tuple(v.strip().lower() for v in value)
