@@ -60,7 +60,7 @@ class LooseAnswerRules(AnswerRules):
         for kind in self.units(tokens):
             if kind == "denials":
                 return "no"
-            if kind in ("affirmations", "partial"):
+            if kind in ("affirmations", "admissions", "partial"):
                 return "yes"
             if kind == "doubts":
                 return "unsure"

@@ -186,6 +186,14 @@ def test_words_that_are_not_a_plain_no_never_lead_to_an_exercise_short_check(eve
     run_dialogue(CONTENT, events, History(first_use=False, full_screening_due=False))
 
 
+def test_not_anymore_to_a_read_back_never_confirms_the_no():
+    # Found by the property above (a random run): "not anymore" parsed as a plain yes, so it
+    # accepted "I heard no. Is that right?" and the screening went on to a stretch.
+    row = next(r for r in ANSWER_ROWS if r["phrase"] == "not anymore")
+    events = [(PLAIN_NO[0], 0.4), (row, 1.0)] + [(PLAIN_NO[0], 1.0)] * 16
+    run_dialogue(CONTENT, events, History(first_use=True, full_screening_due=True))
+
+
 def test_the_text_property_is_not_vacuous():
     events = [(PLAIN_NO[0], 1.0)] * 15 + [({"phrase": "skip", "intent": "next"}, 1.0)]
     said = run_dialogue(CONTENT, events, History())

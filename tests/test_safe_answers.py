@@ -52,9 +52,11 @@ def test_a_read_back_is_never_confirmed_by_a_negative(content, reply):
         assert result.keys.index("confirm_no") < result.keys.index("cleared")  # cleared by a later plain "no"
 
 
-@pytest.mark.parametrize("reply", ["that correct", "yes, my leg", "yes but it's numb", "correct, a bit"])
+@pytest.mark.parametrize("reply", ["that correct", "yes, my leg", "yes but it's numb", "correct, a bit",
+                                   "not anymore", "I do", "I have", "it does", "I've had that", "yes I do"])
 def test_a_read_back_is_confirmed_only_by_a_plain_yes(content, reply):
-    # "that correct" is how Whisper wrote a spoken "not correct": it must confirm nothing.
+    # "that correct" is how Whisper wrote a spoken "not correct": it must confirm nothing. "I do"
+    # or "not anymore" to "I heard no. Is that right?" says the symptom is (or was) there.
     cues = [Cue("no", after="question:", confidence=0.5), Cue(reply, after="confirm_no")] * 3
     result = run_script(content, cues + answers("no", 15) + [Cue("skip", after="rating_before")])
     assert "cleared" not in result.keys[:result.keys.index("confirm_no") + 2]

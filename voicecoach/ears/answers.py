@@ -16,7 +16,9 @@ it makes the answer unclear ("not never", "not often").
 
 An answer that clears something must be plain: a "no" to a red flag always is (rule 4), and a
 "yes" that confirms a read-back of a "no" must be too (`plain`), since "not correct" misheard as
-"that correct" would otherwise confirm a "no" that was never said.
+"that correct" would otherwise confirm a "no" that was never said. Only affirmations ("yes",
+"that's right") are plain; admissions ("I do", "not anymore") say the symptom is or was there:
+a yes to the question, never to "I heard no. Is that right?".
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 YES, NO, UNSURE, UNCLEAR = "yes", "no", "unsure", "unclear"
-KINDS = ("fillers", "denials", "affirmations", "partial", "doubts", "negators")
+KINDS = ("fillers", "denials", "affirmations", "admissions", "partial", "doubts", "negators")
+AFFIRMING = ("affirmations", "admissions", "partial")  # a yes to a red-flag question
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,7 @@ class AnswerRules:
     def _judge(units: list[str]) -> str:
         if "doubts" in units:
             return UNSURE
-        affirms = "affirmations" in units or "partial" in units
+        affirms = any(u in AFFIRMING for u in units)
         denies = "denials" in units
         if affirms and denies:
             return UNCLEAR

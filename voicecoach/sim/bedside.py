@@ -216,6 +216,9 @@ class BedsideResult:
         return out
 
 
+MAX_SIMULATED_S = 4 * 3600.0  # a session that never ends (a bug) still ends the simulation
+
+
 @dataclass(frozen=True)
 class BedsideParts:
     """The real parts a bedside session runs on."""
@@ -263,7 +266,7 @@ def run_bedside(content: Content, scenario: Scenario, parts: BedsideParts, *,
         # As in a bedroom, the microphone stays open while a session is under way: the coach may
         # ask again, and a standing reply answer it, long after the last cue. It closes once the
         # user has said everything and the coach is back to waiting for the start phrase.
-        while not user.finished or mic.now_s < listen_at_least_s or session_under_way():
+        while (not user.finished or mic.now_s < listen_at_least_s or session_under_way()) and mic.now_s < MAX_SIMULATED_S:
             yield mic.read_frame()
 
     frame_costs: list[tuple[float, float, float]] = []
