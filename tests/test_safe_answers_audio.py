@@ -52,15 +52,17 @@ def test_a_spoken_plain_no_is_heard(recognizer, table, text):
     assert sum(i is not None and i.name == "no" for i in names) >= 3, names
 
 
-def test_a_spoken_not_correct_never_confirms_a_read_back(recognizer, table, content):
+@pytest.mark.parametrize("reply", ["not correct", "I do", "not anymore"])
+def test_a_spoken_denial_or_admission_never_confirms_a_read_back(recognizer, table, content, reply):
     # Whisper writes some renditions of "not correct" as "that correct": a yes with an extra word.
+    # "I do" and "not anymore" say the symptom is or was there: a yes, but not to the read-back.
     for voice, rate_wpm in RENDITIONS:
         settings = build_config({}, content.routine, "defaults").session  # the default engine's read-back bar
         session = Session(content, settings, History())
         session.begin(0.0)
         session.hear(table.parse("no", "yesno"), 5.0, confidence=0.1)  # a faint no: read back
         assert session.state is State.CONFIRM_NO
-        intent, hypothesis = heard_as(recognizer, table, "not correct", voice, rate_wpm)
+        intent, hypothesis = heard_as(recognizer, table, reply, voice, rate_wpm)
         out = session.hear(intent, 8.0, hypothesis.confidence) if intent is not None else session.timeout(8.0)
         keys = [a.key for a in out if isinstance(a, Say)]
         assert "question:severe_pain" not in keys, hypothesis.text  # the first question was not cleared
