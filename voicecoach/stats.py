@@ -25,7 +25,6 @@ def rate(k: int, n: int) -> str:
     return f"{100 * k / n:5.1f}% ({k}/{n}, 95% CI {100 * lo:.1f}-{100 * hi:.1f})"
 
 
-
 def median_interval(values: list[float], z: float = 1.96) -> tuple[float, float]:
     """A distribution-free 95% interval of the median: the order statistics of ranks j and
     n + 1 - j (1-based), j = n/2 - z*sqrt(n)/2 rounded (n=30: the 10th and 21st, 95.7%)."""
