@@ -123,3 +123,26 @@ def test_frames_that_say_nothing_about_the_room_leave_its_noise_floor_alone():
     for frame in split_chunk(AudioChunk(turned_down, 16000, 9.0), 480):
         vad.feed(frame)
     assert vad.floor_db < -80  # had it learned from those frames
+
+
+def test_listening_that_begins_with_the_coach_talking_learns_the_room_at_its_first_pause():
+    # The floor is assumed at -60 dBFS until it has been heard; when listening begins under the
+    # coach's voice (frames that teach nothing), the first pause must not take a fan for speech.
+    turned_down, fan = noise(2.0, level_db=-90.0, seed=1), noise(3.0, level_db=-40.0, seed=2)
+    vad = EnergyVad()
+    for frame in split_chunk(AudioChunk(turned_down, 16000, 0.0), 480):
+        assert vad.feed(frame, learn_floor=False) == []
+    events = [e for frame in split_chunk(AudioChunk(fan, 16000, 2.0), 480) for e in vad.feed(frame)]
+    assert events == [] and vad.floor_db == pytest.approx(-40, abs=2)
+    said = speech("stop", level_db=-20.0, floor_db=-40.0, seed=4)  # the user, over the fan
+    events = [e for frame in split_chunk(AudioChunk(said.samples, 16000, 5.0), 480) for e in vad.feed(frame)]
+    assert [e.kind for e in events if e.kind != "audio"] == ["start", "end"]
+
+
+def test_a_file_that_begins_with_speech_is_still_heard_from_its_first_frame():
+    # Without the coach (every frame teaches the floor), the assumed floor stays until a full
+    # window has been heard: speech at the very start is speech.
+    said = speech("stop", lead_s=0.0, level_db=-20.0)
+    vad = EnergyVad()
+    events = [e for frame in split_chunk(said, 480) for e in vad.feed(frame)]
+    assert events and events[0].kind == "start" and events[0].at_s < 0.1

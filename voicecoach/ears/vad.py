@@ -61,6 +61,8 @@ class EnergyVad:
     def __init__(self, settings: VadSettings = VadSettings()) -> None:
         self.settings = settings
         self._levels: deque[float] = deque([settings.initial_floor_db], maxlen=int(round(settings.floor_window_s / FRAME_S)))
+        self._assumed = True  # the floor is still `initial_floor_db`, nothing learned yet
+        self._unlearned = False  # frames came that could not teach the floor (the coach was talking)
         self._rate_hz: int | None = None
         self._frame_n = 0
         self._carry = np.zeros(0, dtype=np.int16)
@@ -118,7 +120,15 @@ class EnergyVad:
         db = level_db(frame.samples)
         loud = db >= max(self.floor_db + cfg.threshold_db, cfg.min_level_db)
         if learn_floor:
+            if self._assumed and self._unlearned:
+                # Listening began while the coach talked: the first frames heard of the room say
+                # more than the assumed floor (a fan at -40 dBFS is not speech at the first pause).
+                self._levels.clear()
+                loud = False  # the frame is the floor now
+            self._assumed = False
             self._levels.append(db)
+        elif self._assumed:
+            self._unlearned = True
         events: list[VadEvent] = []
         if not st.in_speech:
             self._preroll.append(frame)

@@ -9,6 +9,7 @@ transcript, the journal entry, and the measured stop latencies. Faster than real
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,8 @@ from voicecoach.types import End, History, Line, Utterance
 from voicecoach.voice.cache import TtsCache
 from voicecoach.voice.renderers import Renderer, VoiceSettings
 from voicecoach.voice.speaker import Speaker, SpeakerSettings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -216,7 +219,7 @@ class BedsideResult:
         return out
 
 
-MAX_SIMULATED_S = 4 * 3600.0  # a session that never ends (a bug) still ends the simulation
+MAX_SIMULATED_S = 3600.0  # a session that never ends (a bug) still ends the simulation
 
 
 @dataclass(frozen=True)
@@ -277,6 +280,9 @@ def run_bedside(content: Content, scenario: Scenario, parts: BedsideParts, *,
     runner = SessionRunner(content, clock=clock, speaker=timer, source=source, settings=settings, journal=journal,
                            history=history)
     outcome = runner.run(start_now=start_now)
+    if mic.now_s >= MAX_SIMULATED_S:
+        log.warning("the virtual session ran for %.0f s without ending; its last lines: %s", mic.now_s,
+                    transcript(runner.timeline, runner.session_start_s)[-12:])
     end_s = max(player.end_s(), clock.now()) + 0.5
     return BedsideResult(outcome, runner.timeline, runner.session_start_s, _mix(player, user.spoken, end_s),
                          user.spoken, timer.silenced_at, source.ignored, frame_costs)
