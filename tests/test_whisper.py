@@ -97,24 +97,26 @@ def test_prompt_templates():
     assert prompt_text("Stop, it hurts.", []) == "Stop, it hurts."
 
 
-def test_recognition_toml_is_checked():
-    assert load_whisper_settings().context("exercise").rescue_min_p > 0  # the packaged file loads
-    with pytest.raises(ContentError, match=r"whisper.context.yesno.rescue_min_p: must be a number from 0.0 to 1.0"):
-        load_whisper_settings("[whisper.context.yesno]\nrescue_min_p = 2\n")
-    with pytest.raises(ContentError, match=r"whisper.rescue_word: must be a string"):
-        load_whisper_settings("[whisper]\nrescue_word = 5\n")
-    with pytest.raises(ContentError, match=r"recognition.toml: whisper.context.kitchen: unknown context"):
-        load_whisper_settings('[whisper.context.kitchen]\nprompt = ""\n')
-    with pytest.raises(ContentError, match=r"whisper.reject_no_speech: must be a number from 0.0 to 1.0"):
-        load_whisper_settings("[whisper]\nreject_no_speech = 3\n")
-    with pytest.raises(ContentError, match="unknown setting"):
-        load_whisper_settings("[whisper]\nbeam = 5\n")
-    with pytest.raises(ContentError, match=r"whisper.context.rating.lone_answers: must be a list of words"):
-        load_whisper_settings("[whisper.context.rating]\nlone_answers = \"four\"\n")
-    with pytest.raises(ContentError, match=r"whisper.context.idle.doubt_min_p: must be a number from 0.0 to 1.0"):
-        load_whisper_settings("[whisper.context.idle]\ndoubt_min_p = -1\n")
-    with pytest.raises(ContentError, match=r"whisper.context.idle.doubt_alone: must be a list of words"):
-        load_whisper_settings("[whisper.context.idle]\ndoubt_alone = [3]\n")
+BAD_RECOGNITION_TOML = [  # (file text, the error it must give)
+    ("[whisper.context.yesno]\nrescue_min_p = 2\n", r"whisper.context.yesno.rescue_min_p: must be a number from 0.0 to 1.0"),
+    ("[whisper]\nrescue_word = 5\n", r"whisper.rescue_word: must be a string"),
+    ('[whisper.context.kitchen]\nprompt = ""\n', r"recognition.toml: whisper.context.kitchen: unknown context"),
+    ("[whisper]\nreject_no_speech = 3\n", r"whisper.reject_no_speech: must be a number from 0.0 to 1.0"),
+    ("[whisper]\nbeam = 5\n", "unknown setting"),
+    ('[whisper.context.rating]\nlone_answers = "four"\n', r"whisper.context.rating.lone_answers: must be a list of words"),
+    ("[whisper.context.idle]\ndoubt_min_p = -1\n", r"whisper.context.idle.doubt_min_p: must be a number from 0.0 to 1.0"),
+    ("[whisper.context.idle]\ndoubt_alone = [3]\n", r"whisper.context.idle.doubt_alone: must be a list of words"),
+]
+
+
+def test_the_packaged_recognition_toml_loads():
+    assert load_whisper_settings().context("exercise").rescue_min_p > 0
+
+
+@pytest.mark.parametrize(("text", "error"), BAD_RECOGNITION_TOML)
+def test_recognition_toml_is_checked(text, error):
+    with pytest.raises(ContentError, match=error):
+        load_whisper_settings(text)
 
 
 # ------------------------------------------------------------------------------- weights
